@@ -2,9 +2,11 @@
 
 import numpy as np
 import pytest
-from conftest import mean_se
+
 from infocompress import linreg
 from infocompress.channels import OracleChannel
+
+from conftest import mean_se
 
 N_SE = 5.0
 

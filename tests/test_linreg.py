@@ -2,8 +2,10 @@
 
 import numpy as np
 import pytest
-from conftest import mean_se
+
 from infocompress import linreg
+
+from conftest import mean_se
 
 N_SE = 5.0  # two-sided false-alarm probability ~5.7e-7 per check
 

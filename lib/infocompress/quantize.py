@@ -1,0 +1,995 @@
+r"""Weight quantization by k-means: plain, Hessian-weighted and diameter-regularized.
+
+This module implements the clustering step of Section 6 of Bu, Gao, Zou and Veeravalli
+(2021). Given weights :math:`w^{(1)},\dots,w^{(d')}` (scalars, or vectors of length
+:math:`m` formed from consecutive weights), non-negative diagonal Hessian weights and
+:math:`K` clusters, it minimises
+
+.. math::
+
+    F(c, C) = \sum_{k=1}^K \sum_{w^{(j)} \in C^{(k)}}
+        (w^{(j)} - c^{(k)})^\top H^{(j)} (w^{(j)} - c^{(k)})
+        + \beta \max_{k_1, k_2} \lVert c^{(k_1)} - c^{(k_2)} \rVert_2^2 ,
+
+which is eq. (34) (scalar) and eq. (35) (vector) of the paper. Three special cases share
+one function, :func:`drhw_kmeans`:
+
+* ``h=None, beta=0``: plain k-means (Lloyd's algorithm);
+* ``beta=0``: Hessian-weighted (HW) k-means of Choi et al. (2017), eq. (30);
+* ``beta>0``: diameter-regularized Hessian-weighted (DRHW) k-means, Algorithm 1.
+
+:func:`drhw_kmeans_batch` runs the scalar algorithm on many independent weight vectors
+at once (Monte-Carlo trials), and :func:`optimal_kmeans_1d` computes the exact global
+optimum of weighted scalar k-means by dynamic programming, a yardstick for the iterative
+algorithms.
+
+Notes for developers
+--------------------
+The dynamic program of :func:`optimal_kmeans_1d` calls the module attribute
+``_SEGMENT_KERNEL(x, wts, K) -> boundaries``. Its contract: ``x`` sorted, strictly
+increasing float64 values of shape (n,), ``wts`` non-negative float64 weights of shape
+(n,), ``1 <= K <= n``; return int64 boundaries ``b`` of shape (K + 1,), ``b[0] = 0 <
+b[1] < ... < b[K] = n``, such that the segments ``x[b[k]:b[k+1]]`` minimise the
+weighted within-segment sum of squares. A compiled kernel can replace the numpy one by
+reassigning that attribute; the tests check any kernel against brute force.
+
+References
+----------
+.. [1] Y. Bu, W. Gao, S. Zou, V. V. Veeravalli, "Population risk improvement with model
+   compression: an information-theoretic approach", Entropy 23(10):1255, 2021,
+   Section 6, eqs. (30)-(38) and Algorithm 1.
+.. [2] Y. Choi, M. El-Khamy, J. Lee, "Towards the limit of network quantization",
+   ICLR 2017.
+.. [3] S. Han, H. Mao, W. J. Dally, "Deep compression", ICLR 2016.
+.. [4] H. Wang, M. Song, "Ckmeans.1d.dp: optimal k-means clustering in one dimension by
+   dynamic programming", The R Journal 3(2), 2011.
+.. [5] A. Grønlund et al., "Fast exact k-means, k-medians and Bregman divergence
+   clustering in 1D", arXiv:1701.07204, 2017.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+
+from infocompress._checks import as_finite_array, as_generator, check_int
+
+__all__ = [
+    "KMeansResult",
+    "centers_diameter",
+    "drhw_kmeans",
+    "drhw_kmeans_batch",
+    "hw_distortion",
+    "optimal_kmeans_1d",
+]
+
+_INITS = ("linear", "kmeans++")
+# Largest number of booleans materialised at once by the batched assignment step.
+_CHUNK = 1 << 23
+# Candidate split points evaluated per numpy call in the 1-D dynamic program.
+_DP_CHUNK = 1 << 15
+
+
+# --------------------------------------------------------------------------------------
+# result type
+# --------------------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class KMeansResult:
+    r"""Output of :func:`drhw_kmeans`, :func:`drhw_kmeans_batch` and :func:`optimal_kmeans_1d`.
+
+    Shape convention: scalar quantization (``block == 1``) stores ``centers`` of shape
+    (K,); vector quantization with block length ``m > 1`` stores shape (K, m); a batch
+    of scalar problems stores shape (trials, K). Cluster ``k`` of the labels is
+    ``centers[k]`` (``centers[t, k]`` in a batch).
+
+    Attributes
+    ----------
+    centers : ndarray of shape (K,), (K, m) or (trials, K)
+        Cluster centres :math:`c^{(k)}`.
+    labels : ndarray of int of shape (n_blocks,) or (trials, n)
+        Cluster of each weight (block); ``n_blocks = n / block``.
+    objective : float or ndarray of shape (trials,)
+        Value of eq. (34)/(35) at (``centers``, ``labels``): Hessian-weighted squared
+        error plus ``beta`` times :func:`centers_diameter` of the centres.
+    n_iter : int or ndarray of shape (trials,)
+        Number of (assignment, update) iterations performed.
+    converged : bool or ndarray of shape (trials,)
+        True when the run stopped before ``max_iter`` (``stop_reason`` is
+        ``"fixed_point"``, ``"tol"`` or ``"exact"``).
+    stop_reason : str or ndarray of str of shape (trials,)
+        ``"fixed_point"`` (the update left every centre unchanged, so the labels cannot
+        change either), ``"tol"`` (relative change of the objective at most ``tol``),
+        ``"max_iter"``, or ``"exact"`` (:func:`optimal_kmeans_1d`).
+    history : ndarray of shape (n_iter + 1,) or (trials, max_iter + 1)
+        ``history[t]`` is the objective after iteration ``t``; ``history[0]`` is the
+        objective of the initial centres with their nearest-centre assignment. In a
+        batch, entries after a trial stopped are NaN.
+    beta : float
+        Diameter-regularization weight used in ``objective``.
+    block : int
+        Block length ``m`` (1 for scalar quantization).
+    batched : bool
+        True for the output of :func:`drhw_kmeans_batch`.
+
+    Examples
+    --------
+    >>> res = drhw_kmeans([0.0, 0.1, 1.0, 1.1], n_clusters=2)
+    >>> res.centers.round(3).tolist(), res.labels.tolist()
+    ([0.05, 1.05], [0, 0, 1, 1])
+    >>> res.reconstruct().round(3).tolist()
+    [0.05, 0.05, 1.05, 1.05]
+    """
+
+    centers: np.ndarray
+    labels: np.ndarray
+    objective: float | np.ndarray
+    n_iter: int | np.ndarray
+    converged: bool | np.ndarray
+    stop_reason: str | np.ndarray
+    history: np.ndarray
+    beta: float = 0.0
+    block: int = 1
+    batched: bool = False
+
+    @property
+    def n_clusters(self) -> int:
+        """Number of clusters K."""
+        return int(self.centers.shape[1] if self.batched else self.centers.shape[0])
+
+    def reconstruct(self) -> np.ndarray:
+        """Quantized weights: each weight replaced by the centre of its cluster.
+
+        Returns
+        -------
+        ndarray of shape (n,) or (trials, n)
+            Same shape as the ``w`` (or ``W``) that was quantized.
+        """
+        if self.batched:
+            return np.take_along_axis(self.centers, self.labels, axis=1)
+        return self.centers[self.labels].reshape(-1)
+
+
+# --------------------------------------------------------------------------------------
+# small public helpers
+# --------------------------------------------------------------------------------------
+def centers_diameter(centers) -> float:
+    r"""Largest squared distance between two cluster centres (regularizer of eq. (33)).
+
+    .. math::
+
+        \operatorname{diam}(c) = \max_{k_1, k_2} \lVert c^{(k_1)} - c^{(k_2)} \rVert_2^2 .
+
+    Parameters
+    ----------
+    centers : array-like of shape (K,) or (K, m)
+        Scalar centres or K centre vectors of length m.
+
+    Returns
+    -------
+    float
+        The squared diameter (0 when K = 1). Multiply by ``beta`` to get the penalty of
+        eq. (34)/(35).
+
+    References
+    ----------
+    Bu et al. (2021), eq. (33).
+
+    Examples
+    --------
+    >>> centers_diameter([-1.0, 0.5, 2.0])
+    9.0
+    >>> centers_diameter([[0.0, 0.0], [3.0, 4.0], [1.0, 1.0]])
+    25.0
+    """
+    c = as_finite_array(centers, "centers", ndim=(1, 2))
+    if c.shape[0] < 1:
+        raise ValueError(f"centers must hold at least one centre, got shape {c.shape}")
+    if c.ndim == 1:
+        return float((c.max() - c.min()) ** 2)
+    return float(_max_pair(c)[2])
+
+
+def hw_distortion(w, w_hat, h=None, *, axis=None):
+    r"""Hessian-weighted squared error between weights and their quantized values.
+
+    .. math::
+
+        d_H(w, \hat w) = \sum_j h^{(j)} \bigl(w^{(j)} - \hat w^{(j)}\bigr)^2 ,
+
+    the diagonal second-order approximation of the increase of the empirical risk
+    (eq. (29) with a vanishing gradient), minimised by eq. (30).
+
+    Parameters
+    ----------
+    w, w_hat : array-like of the same shape
+        Original and quantized weights.
+    h : array-like of the same shape, optional
+        Non-negative diagonal Hessian entries; ``None`` means all ones (plain squared
+        error).
+    axis : None or int or tuple of int, default None
+        Axes summed over (``None``: all, giving a float).
+
+    Returns
+    -------
+    float or ndarray
+        The weighted squared error.
+
+    References
+    ----------
+    Bu et al. (2021), eqs. (29)-(30); Choi et al. (2017).
+
+    Examples
+    --------
+    >>> hw_distortion([1.0, 2.0], [1.5, 2.0], h=[4.0, 1.0])
+    1.0
+    """
+    w = as_finite_array(w, "w")
+    w_hat = as_finite_array(w_hat, "w_hat")
+    if w_hat.shape != w.shape:
+        raise ValueError(f"w_hat must have the shape of w {w.shape}, got {w_hat.shape}")
+    h = _check_h(h, w.shape)
+    out = np.sum(h * (w - w_hat) ** 2, axis=axis)
+    return float(out) if np.ndim(out) == 0 else out
+
+
+# --------------------------------------------------------------------------------------
+# validation helpers
+# --------------------------------------------------------------------------------------
+def _check_real(x, name: str, *, low: float = 0.0) -> float:
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise ValueError(f"{name} must be a real number, got {x!r}")
+    x = float(x)
+    if not np.isfinite(x) or x < low:
+        raise ValueError(f"{name} must be a finite number >= {low}, got {x}")
+    return x
+
+
+def _check_h(h, shape, name="h", wname="w") -> np.ndarray:
+    if h is None:
+        return np.ones(shape)
+    h = as_finite_array(h, name)
+    if h.shape != tuple(shape):
+        raise ValueError(f"{name} must have the shape of {wname} {tuple(shape)}, got {h.shape}")
+    neg = np.flatnonzero(h.ravel() < 0)
+    if neg.size:
+        idx = (
+            tuple(int(i) for i in np.unravel_index(neg[0], h.shape)) if h.ndim > 1 else int(neg[0])
+        )
+        raise ValueError(
+            f"{name} must be >= 0 (clip negative Hessian estimates first); entry {idx} is "
+            f"{h.ravel()[neg[0]]}"
+        )
+    return h
+
+
+def _check_n_clusters(n_clusters, n_points: int, what: str) -> int:
+    if isinstance(n_clusters, bool) or not isinstance(n_clusters, numbers.Integral):
+        raise ValueError(f"n_clusters must be an integer, got {n_clusters!r}")
+    k = int(n_clusters)
+    if k < 1 or k > n_points:
+        raise ValueError(
+            f"n_clusters must be between 1 and the number of {what} ({n_points}), got {k}"
+        )
+    return k
+
+
+def _check_init(init, shape_expected) -> np.ndarray | str:
+    if isinstance(init, str):
+        if init not in _INITS:
+            raise ValueError(f"init must be one of {_INITS} or an array of centres, got {init!r}")
+        return init
+    c0 = as_finite_array(init, "init")
+    if c0.shape not in shape_expected:
+        raise ValueError(
+            f"init array must have shape {' or '.join(map(str, shape_expected))}, got {c0.shape}"
+        )
+    return c0
+
+
+# --------------------------------------------------------------------------------------
+# initialisation
+# --------------------------------------------------------------------------------------
+def _linear_init(X: np.ndarray, K: int) -> np.ndarray:
+    """Centres evenly spaced on the segment from min to max (per coordinate).
+
+    X has shape (T, nb, m); returns (T, K, m). K = 1 gives the midpoint.
+    """
+    lo = X.min(axis=1)
+    hi = X.max(axis=1)
+    t = np.arange(K) / (K - 1) if K > 1 else np.array([0.5])
+    return lo[:, None, :] + (hi - lo)[:, None, :] * t[None, :, None]
+
+
+def _kmeanspp_init(X: np.ndarray, S: np.ndarray, K: int, rng: np.random.Generator):
+    """k-means++ seeding (Arthur & Vassilvitskii 2007) with point weights, batched.
+
+    X (T, nb, m) points, S (T, nb) non-negative point weights (sum of the Hessian entries
+    of a block). The first centre is drawn with probability proportional to S, each next
+    one proportional to S times the squared distance to the nearest chosen centre; rows
+    whose weights are all zero fall back to uniform probabilities.
+    """
+    T, nb, m = X.shape
+    rows = np.arange(T)
+
+    def draw(p):
+        tot = p.sum(axis=1, keepdims=True)
+        p = np.where(tot > 0, p, 1.0)
+        cum = np.cumsum(p, axis=1)
+        u = rng.random(T) * cum[:, -1]
+        idx = (cum <= u[:, None]).sum(axis=1)
+        return np.minimum(idx, nb - 1)
+
+    C = np.empty((T, K, m))
+    C[:, 0] = X[rows, draw(S)]
+    d2 = np.sum((X - C[:, 0][:, None, :]) ** 2, axis=2)
+    for k in range(1, K):
+        C[:, k] = X[rows, draw(S * d2)]
+        d2 = np.minimum(d2, np.sum((X - C[:, k][:, None, :]) ** 2, axis=2))
+    return C
+
+
+# --------------------------------------------------------------------------------------
+# scalar (and batched scalar) Algorithm 1
+# --------------------------------------------------------------------------------------
+def _assign_scalar(W: np.ndarray, C: np.ndarray) -> np.ndarray:
+    """Nearest centre (eq. (36)) for each row of W (T, n) given centres C (T, K).
+
+    The centres are sorted and each weight is located among the midpoints of consecutive
+    sorted centres; a weight exactly at a midpoint goes to the smaller centre. The number
+    of midpoints strictly below a weight is computed by ``searchsorted`` for one row and
+    by counting comparisons for a batch: both give the same integers.
+    """
+    T, K = C.shape
+    if K == 1:
+        return np.zeros(W.shape, dtype=np.int64)
+    order = np.argsort(C, axis=1, kind="stable")
+    cs = np.take_along_axis(C, order, axis=1)
+    mid = 0.5 * (cs[:, :-1] + cs[:, 1:])
+    if T == 1:
+        pos = np.searchsorted(mid[0], W[0], side="left")[None, :]
+    else:
+        pos = np.empty(W.shape, dtype=np.int64)
+        step = max(1, _CHUNK // max(1, W.shape[1] * (K - 1)))
+        for a in range(0, T, step):
+            b = min(T, a + step)
+            pos[a:b] = np.count_nonzero(W[a:b, :, None] > mid[a:b, None, :], axis=2)
+    return np.take_along_axis(order, pos, axis=1)
+
+
+def _pair_solve(a1, b1, a2, b2, old1, old2, beta):
+    r"""Exact joint minimiser of the two-cluster objective of eq. (37), per coordinate.
+
+    Minimising :math:`\sum_{C_1} h (w - c_1)^2 + \sum_{C_2} h (w - c_2)^2
+    + \beta (c_1 - c_2)^2` gives the linear system
+    :math:`(a_1 + \beta) c_1 - \beta c_2 = b_1`, :math:`-\beta c_1 + (a_2 + \beta) c_2 = b_2`
+    with :math:`a = \sum h` and :math:`b = \sum h w` over each cluster; its determinant
+    is :math:`a_1 a_2 + \beta (a_1 + a_2)`. When it vanishes (both clusters without
+    Hessian mass) the old centres are kept.
+    """
+    det = a1 * a2 + beta * (a1 + a2)
+    ok = det > 0
+    safe = np.where(ok, det, 1.0)
+    c1 = np.where(ok, ((a2 + beta) * b1 + beta * b2) / safe, old1)
+    c2 = np.where(ok, (beta * b1 + (a1 + beta) * b2) / safe, old2)
+    return c1, c2
+
+
+def _update_scalar(W, H, L, C, beta):
+    """Update step of Algorithm 1 for each row: eq. (37) for the farthest pair, else (38)."""
+    T, K = C.shape
+    idx = (L + K * np.arange(T)[:, None]).ravel()
+    A = np.bincount(idx, weights=H.ravel(), minlength=T * K).reshape(T, K)
+    B = np.bincount(idx, weights=(H * W).ravel(), minlength=T * K).reshape(T, K)
+    Cn = C.copy()
+    np.divide(B, A, out=Cn, where=A > 0)
+    if beta > 0 and K > 1:
+        r = np.arange(T)
+        k1 = np.argmin(C, axis=1)
+        k2 = np.argmax(C, axis=1)
+        same = k1 == k2  # all centres equal: every pair is farthest, take (0, 1)
+        k1 = np.where(same, 0, k1)
+        k2 = np.where(same, 1, k2)
+        c1, c2 = _pair_solve(A[r, k1], B[r, k1], A[r, k2], B[r, k2], C[r, k1], C[r, k2], beta)
+        Cn[r, k1] = c1
+        Cn[r, k2] = c2
+    return Cn
+
+
+def _objective_scalar(W, H, C, L, beta):
+    err = np.sum(H * (W - np.take_along_axis(C, L, axis=1)) ** 2, axis=1)
+    if beta > 0:
+        err = err + beta * (C.max(axis=1) - C.min(axis=1)) ** 2
+    return err
+
+
+def _run_scalar(W, H, C0, beta, max_iter, tol):
+    """Algorithm 1 on every row of W (T, n); rows are frozen once they stop."""
+    T, _ = W.shape
+    C = C0.copy()
+    L = _assign_scalar(W, C)
+    hist = np.full((T, max_iter + 1), np.nan)
+    hist[:, 0] = _objective_scalar(W, H, C, L, beta)
+    n_iter = np.zeros(T, dtype=np.int64)
+    reason = np.full(T, "max_iter", dtype="<U11")
+    active = np.arange(T)
+    for t in range(1, max_iter + 1):
+        full = active.size == T
+        Wa = W if full else W[active]
+        Ha = H if full else H[active]
+        Ca = C if full else C[active]
+        La = (L if full else L[active]) if t == 1 else _assign_scalar(Wa, Ca)
+        Cn = _update_scalar(Wa, Ha, La, Ca, beta)
+        En = _objective_scalar(Wa, Ha, Cn, La, beta)
+        prev = hist[active, t - 1]
+        fixed = np.all(Cn == Ca, axis=1)  # before C is overwritten (Ca may be a view)
+        small = np.abs(prev - En) <= tol * np.abs(prev)
+        C[active] = Cn
+        L[active] = La
+        hist[active, t] = En
+        n_iter[active] = t
+        reason[active[fixed]] = "fixed_point"
+        reason[active[small & ~fixed]] = "tol"
+        active = active[~(fixed | small)]
+        if active.size == 0:
+            break
+    return C, L, hist, n_iter, reason
+
+
+# --------------------------------------------------------------------------------------
+# vector Algorithm 1
+# --------------------------------------------------------------------------------------
+def _max_pair(C: np.ndarray):
+    """Farthest pair (k1 < k2) of centres C (K, m), first in row-major order, and its
+    squared distance. K = 1 gives (0, 0, 0.0)."""
+    K = C.shape[0]
+    if K == 1:
+        return 0, 0, 0.0
+    d = np.sum((C[:, None, :] - C[None, :, :]) ** 2, axis=2)
+    iu, ju = np.triu_indices(K, 1)
+    p = int(np.argmax(d[iu, ju]))
+    return int(iu[p]), int(ju[p]), float(d[iu[p], ju[p]])
+
+
+def _assign_vector(X: np.ndarray, C: np.ndarray) -> np.ndarray:
+    """Nearest centre in plain squared Euclidean distance (eq. (36)); ties to lower k."""
+    nb, m = X.shape
+    K = C.shape[0]
+    L = np.empty(nb, dtype=np.int64)
+    step = max(1, _CHUNK // (K * m))
+    for a in range(0, nb, step):
+        b = min(nb, a + step)
+        d = np.sum((X[a:b, None, :] - C[None, :, :]) ** 2, axis=2)
+        L[a:b] = np.argmin(d, axis=1)
+    return L
+
+
+def _update_vector(X, HX, L, C, beta):
+    K, m = C.shape
+    idx = (L[:, None] * m + np.arange(m)[None, :]).ravel()
+    A = np.bincount(idx, weights=HX.ravel(), minlength=K * m).reshape(K, m)
+    B = np.bincount(idx, weights=(HX * X).ravel(), minlength=K * m).reshape(K, m)
+    Cn = C.copy()
+    np.divide(B, A, out=Cn, where=A > 0)
+    if beta > 0 and K > 1:
+        k1, k2, _ = _max_pair(C)
+        Cn[k1], Cn[k2] = _pair_solve(A[k1], B[k1], A[k2], B[k2], C[k1], C[k2], beta)
+    return Cn
+
+
+def _objective_vector(X, HX, C, L, beta):
+    err = float(np.sum(HX * (X - C[L]) ** 2))
+    if beta > 0:
+        err += beta * _max_pair(C)[2]
+    return err
+
+
+def _run_vector(X, HX, C0, beta, max_iter, tol):
+    C = C0.copy()
+    L = _assign_vector(X, C)
+    hist = [_objective_vector(X, HX, C, L, beta)]
+    reason = "max_iter"
+    for t in range(1, max_iter + 1):
+        if t > 1:
+            L = _assign_vector(X, C)
+        Cn = _update_vector(X, HX, L, C, beta)
+        En = _objective_vector(X, HX, Cn, L, beta)
+        fixed = bool(np.all(Cn == C))
+        small = abs(hist[-1] - En) <= tol * abs(hist[-1])
+        C = Cn
+        hist.append(En)
+        if fixed or small:
+            reason = "fixed_point" if fixed else "tol"
+            break
+    return C, L, np.asarray(hist), len(hist) - 1, reason
+
+
+# --------------------------------------------------------------------------------------
+# public k-means functions
+# --------------------------------------------------------------------------------------
+def drhw_kmeans(
+    w,
+    h=None,
+    n_clusters=2,
+    *,
+    beta=0.0,
+    block=1,
+    init="linear",
+    max_iter=100,
+    tol=1e-10,
+    rng=None,
+) -> KMeansResult:
+    r"""Diameter-regularized Hessian-weighted k-means (Algorithm 1 of Bu et al. 2021).
+
+    Minimises, over centres :math:`c^{(1)},\dots,c^{(K)} \in \mathbb{R}^m` and a
+    partition :math:`C^{(1)},\dots,C^{(K)}` of the blocks :math:`w^{(j)} \in \mathbb{R}^m`
+    (``m = block``; consecutive groups of ``m`` weights),
+
+    .. math::
+
+        F = \sum_{k=1}^K \sum_{w^{(j)} \in C^{(k)}}
+            (w^{(j)} - c^{(k)})^\top H^{(j)} (w^{(j)} - c^{(k)})
+            + \beta \max_{k_1, k_2} \lVert c^{(k_1)} - c^{(k_2)} \rVert_2^2 ,
+
+    with :math:`H^{(j)} = \operatorname{diag}(h \text{ on block } j)`. Each iteration
+    is one pass of Algorithm 1:
+
+    1. *Assignment* (eq. (36)): each block goes to the nearest previous centre in plain
+       squared Euclidean distance, as in the paper. For scalars (``block=1``) this is
+       also the Hessian-weighted nearest centre, since :math:`h^{(j)}` is a common factor;
+       for vectors with unequal Hessian entries inside a block it is not, so with
+       ``block > 1`` the assignment step may increase :math:`F`.
+    2. *Update*: the farthest pair :math:`(k_1, k_2)` of the previous centres (scalar
+       case: first index of the smallest and of the largest centre, or (0, 1) if all
+       centres coincide; vector case: first maximal pair :math:`k_1 < k_2` in
+       row-major order) is updated by eq. (37). The two equations of
+       (37) refer to each other's new values; we solve them jointly, per coordinate,
+
+       .. math::
+
+           (a_1 + \beta) c^{(k_1)} - \beta c^{(k_2)} = b_1, \qquad
+           -\beta c^{(k_1)} + (a_2 + \beta) c^{(k_2)} = b_2,
+
+       with :math:`a_i = \sum_{C^{(k_i)}} h` and :math:`b_i = \sum_{C^{(k_i)}} h w`.
+       This is the exact minimiser of the two clusters' weighted error plus
+       :math:`\beta \lVert c^{(k_1)} - c^{(k_2)} \rVert^2` (an exact block-coordinate
+       step for the fixed pair). If one of the two clusters has no Hessian mass, the
+       solution places its centre on the other one's weighted mean (what (37) gives);
+       if neither has mass both are kept. Every other centre becomes the weighted mean
+       of its cluster (eq. (38)); a cluster that is empty or has zero total Hessian
+       weight (per coordinate) keeps its old centre.
+
+    With ``beta = 0`` and ``block = 1`` (or ``h=None``) the objective never increases
+    from one iteration to the next (up to rounding). With ``beta > 0`` the update does
+    not increase the *fixed-pair* objective (weighted error plus :math:`\beta` times the
+    squared distance of the previous farthest pair), but after the update another pair
+    may be the farthest, so :math:`F` itself can increase (for instance when an empty
+    member of the farthest pair is moved onto its partner while a third centre stays
+    far away). ``history`` records :math:`F` so that this can be seen.
+
+    Parameters
+    ----------
+    w : array-like of shape (n,)
+        Weights; 1-D only (flatten a layer before calling).
+    h : array-like of shape (n,), optional
+        Non-negative diagonal Hessian entries (clip estimates at 0 first). ``None`` means
+        all ones, i.e. plain (unweighted) k-means.
+    n_clusters : int, default 2
+        Number of clusters K, ``1 <= K <= n / block``.
+    beta : float, default 0.0
+        Diameter-regularization weight, >= 0. ``0`` gives (Hessian-weighted) k-means.
+    block : int, default 1
+        Block length m of vector quantization; ``n`` must be divisible by ``m``.
+    init : {"linear", "kmeans++"} or array-like of shape (K,) or (K, m), default "linear"
+        ``"linear"``: centres evenly spaced from the minimum to the maximum weight (per
+        coordinate for vectors), as in Han et al. (2016); ``K = 1`` starts at the
+        midpoint. ``"kmeans++"``: k-means++ seeding with sampling probabilities
+        proportional to (sum of the block's Hessian entries) times squared distance,
+        drawn from ``rng``. An array gives the initial centres explicitly.
+    max_iter : int, default 100
+        Maximum number of iterations T, >= 1.
+    tol : float, default 1e-10
+        Stop when :math:`|F_{t-1} - F_t| \le \mathrm{tol}\,|F_{t-1}|`. The run also stops
+        at an exact fixed point (an update that leaves every centre unchanged, so the
+        next assignment and update would repeat themselves; for ``beta = 0`` this is
+        when the labels stop changing). ``tol=0`` stops only at a fixed point (or at
+        ``max_iter``).
+    rng : None, int or numpy.random.Generator, optional
+        Randomness for ``init="kmeans++"``; unused otherwise.
+
+    Returns
+    -------
+    KMeansResult
+        ``centers`` of shape (K,) if ``block == 1`` else (K, m); ``labels`` of shape
+        (n / m,); ``objective`` (the value of F at the output centres and labels);
+        ``n_iter``; ``converged``; ``stop_reason``; ``history`` of shape (n_iter + 1,).
+        As in Algorithm 1 the output is the pair :math:`(c_T, C_T)`: the labels are those
+        of the last assignment step, made with the previous centres.
+
+    Raises
+    ------
+    ValueError
+        If ``w`` is not 1-D or not finite, ``h`` has another shape, is negative or not
+        finite, ``n`` is not divisible by ``block``, ``n_clusters`` is outside
+        ``[1, n / block]``, ``beta < 0``, ``tol < 0``, ``max_iter < 1``, or ``init`` is
+        unknown or has the wrong shape.
+
+    See Also
+    --------
+    drhw_kmeans_batch : the scalar algorithm over many trials at once.
+    optimal_kmeans_1d : the exact optimum of the scalar problem with ``beta = 0``.
+
+    References
+    ----------
+    Bu et al. (2021), eqs. (30), (34)-(38) and Algorithm 1; Choi et al. (2017) for
+    Hessian-weighted k-means; Han et al. (2016) for the linear initialisation.
+
+    Examples
+    --------
+    >>> w = [-1.0, -0.9, 0.0, 0.1, 1.0, 1.1]
+    >>> res = drhw_kmeans(w, n_clusters=3)
+    >>> res.centers.round(3).tolist(), res.labels.tolist(), res.converged
+    ([-0.95, 0.05, 1.05], [0, 0, 1, 1, 2, 2], True)
+    >>> reg = drhw_kmeans(w, n_clusters=3, beta=1.0)
+    >>> bool(centers_diameter(reg.centers) < centers_diameter(res.centers))
+    True
+
+    Vector quantization of pairs of weights:
+
+    >>> res = drhw_kmeans([0.0, 0.0, 0.1, 0.1, 1.0, 1.0, 1.1, 1.1], n_clusters=2, block=2)
+    >>> res.centers.round(2).tolist()
+    [[0.05, 0.05], [1.05, 1.05]]
+    """
+    w = as_finite_array(w, "w", ndim=1)
+    n = w.size
+    m = check_int(block, "block", low=1)
+    if n % m:
+        raise ValueError(f"the number of weights n={n} must be divisible by block m={m}")
+    nb = n // m
+    K = _check_n_clusters(n_clusters, nb, "weight blocks" if m > 1 else "weights")
+    h = _check_h(h, w.shape)
+    beta = _check_real(beta, "beta")
+    tol = _check_real(tol, "tol")
+    max_iter = check_int(max_iter, "max_iter", low=1)
+    init = _check_init(init, [(K,)] if m == 1 else [(K, m)])
+    X = w.reshape(nb, m)
+    HX = h.reshape(nb, m)
+    if isinstance(init, str):
+        if init == "linear":
+            C0 = _linear_init(X[None], K)[0]
+        else:
+            C0 = _kmeanspp_init(X[None], HX.sum(axis=1)[None], K, as_generator(rng))[0]
+    else:
+        C0 = init.reshape(K, m).astype(float)
+    if m == 1:
+        C, L, hist, n_iter, reason = _run_scalar(
+            w[None, :], h[None, :], C0.reshape(1, K), beta, max_iter, tol
+        )
+        k = int(n_iter[0])
+        return KMeansResult(
+            centers=C[0],
+            labels=L[0],
+            objective=float(hist[0, k]),
+            n_iter=k,
+            converged=bool(reason[0] != "max_iter"),
+            stop_reason=str(reason[0]),
+            history=hist[0, : k + 1].copy(),
+            beta=beta,
+            block=1,
+        )
+    C, L, hist, k, reason = _run_vector(X, HX, C0, beta, max_iter, tol)
+    return KMeansResult(
+        centers=C,
+        labels=L,
+        objective=float(hist[-1]),
+        n_iter=int(k),
+        converged=reason != "max_iter",
+        stop_reason=reason,
+        history=hist,
+        beta=beta,
+        block=m,
+    )
+
+
+def drhw_kmeans_batch(
+    W,
+    H=None,
+    n_clusters=2,
+    *,
+    beta=0.0,
+    init="linear",
+    max_iter=100,
+    tol=1e-10,
+    rng=None,
+) -> KMeansResult:
+    r"""Scalar DRHW k-means (Algorithm 1) on many independent weight vectors at once.
+
+    Row ``t`` of the output is exactly (bit for bit) what :func:`drhw_kmeans` returns
+    for ``W[t]``, ``H[t]`` and the same initial centres: the rows are iterated together
+    and each row is frozen as soon as its own stopping rule fires. See
+    :func:`drhw_kmeans` for the algorithm and the objective
+
+    .. math::
+
+        F_t = \sum_{j} h_{t j} (w_{t j} - c_{t, k(j)})^2
+              + \beta \max_{k_1,k_2} (c_{t k_1} - c_{t k_2})^2 .
+
+    Parameters
+    ----------
+    W : array-like of shape (trials, n)
+        One weight vector per Monte-Carlo trial.
+    H : array-like of shape (trials, n), optional
+        Non-negative Hessian entries; ``None`` means all ones.
+    n_clusters : int, default 2
+        Number of clusters K, ``1 <= K <= n``.
+    beta : float, default 0.0
+        Diameter-regularization weight, >= 0.
+    init : {"linear", "kmeans++"} or array-like of shape (K,) or (trials, K)
+        As in :func:`drhw_kmeans`, per row; a (K,) array is used for every row. With
+        ``"kmeans++"`` every row draws its own seeds from the one ``rng``, so rows agree
+        with :func:`drhw_kmeans` only given the same initial centres.
+    max_iter : int, default 100
+        Maximum number of iterations per row, >= 1.
+    tol : float, default 1e-10
+        Relative objective-change tolerance, >= 0 (see :func:`drhw_kmeans`).
+    rng : None, int or numpy.random.Generator, optional
+        Randomness for ``init="kmeans++"``.
+
+    Returns
+    -------
+    KMeansResult
+        With ``batched=True``: ``centers`` (trials, K), ``labels`` (trials, n),
+        ``objective`` (trials,), ``n_iter`` (trials,), ``converged`` (trials,),
+        ``stop_reason`` (trials,), ``history`` (trials, max_iter + 1) padded with NaN;
+        ``reconstruct()`` has shape (trials, n).
+
+    Raises
+    ------
+    ValueError
+        As :func:`drhw_kmeans`, with ``W`` required to be 2-D.
+
+    References
+    ----------
+    Bu et al. (2021), Algorithm 1 and eqs. (34), (36)-(38).
+
+    Examples
+    --------
+    >>> W = [[0.0, 0.1, 1.0, 1.1], [0.0, 2.0, 2.2, 2.4]]
+    >>> res = drhw_kmeans_batch(W, n_clusters=2)
+    >>> res.centers.round(3).tolist()
+    [[0.05, 1.05], [0.0, 2.2]]
+    >>> res.labels.tolist()
+    [[0, 0, 1, 1], [0, 1, 1, 1]]
+    >>> res.reconstruct().shape
+    (2, 4)
+    """
+    W = as_finite_array(W, "W", ndim=2)
+    T, n = W.shape
+    if T < 1:
+        raise ValueError(f"W must hold at least one trial, got shape {W.shape}")
+    K = _check_n_clusters(n_clusters, n, "weights per trial")
+    H = _check_h(H, W.shape, "H", "W")
+    beta = _check_real(beta, "beta")
+    tol = _check_real(tol, "tol")
+    max_iter = check_int(max_iter, "max_iter", low=1)
+    init = _check_init(init, [(K,), (T, K)])
+    W = np.ascontiguousarray(W)
+    H = np.ascontiguousarray(H)
+    if isinstance(init, str):
+        if init == "linear":
+            C0 = _linear_init(W[:, :, None], K)[:, :, 0]
+        else:
+            C0 = _kmeanspp_init(W[:, :, None], H, K, as_generator(rng))[:, :, 0]
+    else:
+        C0 = np.broadcast_to(init, (T, K)).astype(float)
+    C, L, hist, n_iter, reason = _run_scalar(W, H, C0, beta, max_iter, tol)
+    return KMeansResult(
+        centers=C,
+        labels=L,
+        objective=hist[np.arange(T), n_iter],
+        n_iter=n_iter,
+        converged=reason != "max_iter",
+        stop_reason=reason,
+        history=hist,
+        beta=beta,
+        block=1,
+        batched=True,
+    )
+
+
+# --------------------------------------------------------------------------------------
+# exact 1-D k-means by dynamic programming
+# --------------------------------------------------------------------------------------
+def _dc_layer(D, P0, P1, P2, jlo, jhi, ilo, ihi, guard):
+    r"""One layer of the DP, :math:`D'[j] = \min_{i<j} D[i] + \mathrm{cost}(i, j)`, for
+    j in [jlo, jhi] with i in [ilo, j - 1], by divide and conquer on the monotone optimal
+    split point.
+
+    All sub-problems of one recursion depth are evaluated together (in chunks of about
+    ``_DP_CHUNK`` candidate split points, to stay in cache). ``guard`` protects the
+    division when an interval can have zero mass. Any minimiser may be kept for a
+    sub-problem: leftmost and rightmost minimisers are both monotone in j, so the ranges
+    handed to the two halves always contain an optimal split point.
+    """
+    n1 = D.size
+    E = D - P2  # D[i] + cost(i, j) = E[i] + P2[j] - (P1[j]-P1[i])^2 / (P0[j]-P0[i])
+    Dn = np.full(n1, np.inf)
+    arg = np.zeros(n1, dtype=np.int64 if n1 >= 2**31 else np.int32)
+    tjl, tjh = np.array([jlo]), np.array([jhi])
+    til, tih = np.array([ilo]), np.array([ihi])
+    while tjl.size:
+        nt = tjl.size
+        mid = (tjl + tjh) // 2
+        lens = np.minimum(tih, mid - 1) - til + 1
+        ends = np.cumsum(lens)
+        cuts = np.searchsorted(ends, np.arange(_DP_CHUNK, ends[-1], _DP_CHUNK))
+        bounds = np.unique(np.concatenate([[0], cuts, [nt]]))
+        best = np.empty(nt, dtype=np.int64)
+        mins = np.empty(nt)
+        for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+            ln = lens[a:b]
+            e = np.cumsum(ln)
+            s = e - ln
+            seg = np.repeat(np.arange(b - a), ln)
+            i = np.arange(e[-1])
+            i += (til[a:b] - s)[seg]
+            d0 = P0[mid[a:b]][seg]
+            d0 -= P0[i]
+            d1 = P1[mid[a:b]][seg]
+            d1 -= P1[i]
+            if guard:  # zero mass: d1 is exactly 0 there as well
+                np.copyto(d0, 1.0, where=d0 <= 0)
+            d1 *= d1
+            d1 /= d0
+            val = E[i]
+            val -= d1
+            mn = np.minimum.reduceat(val, s)
+            best[a:b] = np.minimum.reduceat(np.where(val == mn[seg], i, n1), s)
+            mins[a:b] = mn
+        Dn[mid] = mins + P2[mid]
+        arg[mid] = best
+        # children, kept in increasing order of j: left half, then right half of each task
+        keep = np.stack([tjl < mid, mid < tjh], axis=1)
+        tjl, tjh, til, tih = (
+            np.stack([tjl, mid + 1], axis=1)[keep],
+            np.stack([mid - 1, tjh], axis=1)[keep],
+            np.stack([til, best], axis=1)[keep],
+            np.stack([best, tih], axis=1)[keep],
+        )
+    return Dn, arg
+
+
+def _segments_divide_and_conquer(x, wts, K):
+    """Optimal K-segmentation of sorted distinct x with weights wts (see module notes).
+
+    O(K n log n) time, O(K n) memory for the split points.
+    """
+    n = x.size
+    if K == 1:
+        return np.array([0, n], dtype=np.int64)
+    if K == n:
+        return np.arange(n + 1, dtype=np.int64)
+    tot = wts.sum()
+    xc = x - ((wts @ x) / tot if tot > 0 else x.mean())  # centring limits cancellation
+    P0 = np.concatenate([[0.0], np.cumsum(wts)])
+    P1 = np.concatenate([[0.0], np.cumsum(wts * xc)])
+    P2 = np.concatenate([[0.0], np.cumsum(wts * xc * xc)])
+    safe = np.where(P0 > 0, P0, 1.0)
+    D = P2 - P1 * P1 / safe  # one segment covering the first j points
+    D[0] = np.inf
+    guard = not bool(np.all(P0[1:] > P0[:-1]))
+    args = []
+    for k in range(2, K):
+        D, arg = _dc_layer(D, P0, P1, P2, k, n - K + k, k - 1, n - K + k - 1, guard)
+        args.append(arg)
+    i = np.arange(K - 1, n)
+    d0 = P0[n] - P0[i]
+    d1 = P1[n] - P1[i]
+    d0[d0 <= 0] = 1.0
+    val = D[i] + (P2[n] - P2[i]) - d1 * d1 / d0
+    b = np.empty(K + 1, dtype=np.int64)
+    b[0], b[K] = 0, n
+    b[K - 1] = i[int(np.argmin(val))]
+    for k in range(K - 1, 1, -1):
+        b[k - 1] = args[k - 2][b[k]]
+    return b
+
+
+_SEGMENT_KERNEL = _segments_divide_and_conquer
+
+
+def optimal_kmeans_1d(w, n_clusters, *, h=None) -> KMeansResult:
+    r"""Exact (globally optimal) weighted k-means of scalars by dynamic programming.
+
+    Solves eq. (30) exactly,
+
+    .. math::
+
+        \min_{c, C} \sum_{k=1}^K \sum_{w_j \in C^{(k)}} h_j (w_j - c^{(k)})^2 ,
+
+    using that optimal clusters are intervals of the sorted weights. With prefix sums of
+    :math:`h`, :math:`h w` and :math:`h w^2` the cost of any interval costs O(1), and
+    :math:`D_k(j) = \min_{i<j} D_{k-1}(i) + \mathrm{cost}(i, j)` is solved layer by
+    layer; the optimal split point is monotone in j, so divide and conquer gives
+    O(K n log n) time (Wang & Song 2011; Grønlund et al. 2017). Equal weights are merged
+    (with summed h) before the DP, so equal weights always share a cluster. The result is
+    exact up to floating-point rounding in the prefix sums.
+
+    Parameters
+    ----------
+    w : array-like of shape (n,)
+        Weights.
+    n_clusters : int
+        Number of clusters K, ``1 <= K <= n``.
+    h : array-like of shape (n,), optional
+        Non-negative weights (diagonal Hessian); ``None`` means all ones. Weights with
+        ``h = 0`` cost nothing wherever they go; they stay with their neighbours in
+        sorted order, and a cluster made only of them gets the unweighted mean of its
+        members as centre.
+
+    Returns
+    -------
+    KMeansResult
+        ``centers`` of shape (K,) in increasing order, ``labels`` of shape (n,),
+        ``objective`` (the minimum of eq. (30)), ``n_iter = 0``, ``converged = True``,
+        ``stop_reason = "exact"``. If the number of distinct values ``u`` is at least K
+        every cluster is non-empty; if ``u < K`` each distinct value is its own cluster
+        (objective 0) and the last ``K - u`` clusters are empty, with centres equal to
+        the largest weight (so they change neither the reconstruction nor the diameter).
+
+    Raises
+    ------
+    ValueError
+        If ``w`` is not 1-D or not finite, ``h`` is negative, non-finite or of another
+        shape, or ``n_clusters`` is outside ``[1, n]``.
+
+    References
+    ----------
+    Bu et al. (2021), eq. (30); H. Wang and M. Song (2011), Ckmeans.1d.dp; A. Grønlund,
+    K. G. Larsen, A. Mathiasen, J. S. Nielsen, S. Schneider, M. Song (2017), fast exact
+    k-means in 1D.
+
+    Examples
+    --------
+    >>> res = optimal_kmeans_1d([0.0, 1.0, 2.0, 10.0, 11.0], 2)
+    >>> res.centers.tolist(), res.labels.tolist(), res.objective
+    ([1.0, 10.5], [0, 0, 0, 1, 1], 2.5)
+
+    A large Hessian weight pulls its point's cluster:
+
+    >>> optimal_kmeans_1d([0.0, 1.0, 2.0], 2, h=[1.0, 1.0, 100.0]).labels.tolist()
+    [0, 0, 1]
+    """
+    w = as_finite_array(w, "w", ndim=1)
+    n = w.size
+    K = _check_n_clusters(n_clusters, n, "weights")
+    h = _check_h(h, w.shape)
+    x, inv = np.unique(w, return_inverse=True)
+    inv = inv.reshape(-1)
+    u = x.size
+    if u <= K:
+        labels = inv
+        centers = np.concatenate([x, np.full(K - u, x[-1])])
+    else:
+        wts = np.bincount(inv, weights=h, minlength=u)
+        b = _SEGMENT_KERNEL(x, wts, K)
+        seg = np.searchsorted(b[1:-1], np.arange(u), side="right")
+        labels = seg[inv]
+        A = np.bincount(labels, weights=h, minlength=K)
+        B = np.bincount(labels, weights=h * w, minlength=K)
+        cnt = np.bincount(labels, minlength=K)
+        S = np.bincount(labels, weights=w, minlength=K)
+        centers = np.where(A > 0, B / np.where(A > 0, A, 1.0), S / np.maximum(cnt, 1))
+    objective = float(np.sum(h * (w - centers[labels]) ** 2))
+    return KMeansResult(
+        centers=centers,
+        labels=labels.astype(np.int64),
+        objective=objective,
+        n_iter=0,
+        converged=True,
+        stop_reason="exact",
+        history=np.array([objective]),
+        beta=0.0,
+        block=1,
+    )
