@@ -12,7 +12,11 @@ export INFOCOMPRESS_QUIET ?= 1
 export MPLBACKEND ?= Agg
 export PYDEVD_DISABLE_FILE_VALIDATION = 1
 
-.PHONY: book test venv unit nbval lint book-stored clean
+.PHONY: book test venv unit nbval lint book-stored mathjax render chromium clean
+
+# MathJax is bundled into the book (no CDN): fetched once from the npm registry.
+MATHJAX_VERSION := 3.2.2
+MATHJAX := book/_static/mathjax/tex-chtml.js
 
 venv: $(STAMP)
 
@@ -22,27 +26,47 @@ $(STAMP): requirements.txt pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-book: $(STAMP)
+mathjax: $(MATHJAX)
+
+$(MATHJAX):
+	rm -rf _build/mathjax-pkg && mkdir -p _build/mathjax-pkg book/_static/mathjax
+	cd _build/mathjax-pkg && npm pack --silent mathjax@$(MATHJAX_VERSION) > /dev/null
+	tar xzf _build/mathjax-pkg/mathjax-$(MATHJAX_VERSION).tgz -C _build/mathjax-pkg
+	cp -r _build/mathjax-pkg/package/es5/. book/_static/mathjax/
+	rm -rf _build/mathjax-pkg
+
+book: $(STAMP) $(MATHJAX)
 	$(BIN)/jupyter-book build . --all -W -n --keep-going
 
-test: lint unit nbval book-stored
+test: lint unit nbval book-stored render
 
 lint: $(STAMP)
 	$(BIN)/ruff check lib tests notebooks
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest -p no:cacheprovider tests --doctest-modules lib
+	$(BIN)/python -m pytest -p no:cacheprovider tests --ignore=tests/render --doctest-modules lib
 
 nbval: $(STAMP)
 	$(BIN)/python -m pytest -p no:cacheprovider --nbval-lax --nbval-current-env \
 		--nbval-cell-timeout=1200 notebooks
 
 # Strict build from the stored notebook outputs (nbval has just re-executed them).
-book-stored: $(STAMP)
+book-stored: $(STAMP) $(MATHJAX)
 	mkdir -p _build
 	sed 's/^\(  *execute_notebooks:\).*/\1 "off"/' _config.yml > _build/_config_stored.yml
 	$(BIN)/jupyter-book build . --config _build/_config_stored.yml --path-output _build/stored \
 		--all -W -n --keep-going
+
+# Headless Chromium with the network off over the strictly built pages (tests/render).
+render: $(STAMP) chromium
+	INFOCOMPRESS_REQUIRE_RENDER=1 INFOCOMPRESS_HTML=_build/stored/_build/html \
+		$(BIN)/python -m pytest -p no:cacheprovider tests/render -q
+
+chromium:
+	@command -v chromium > /dev/null && command -v chromedriver > /dev/null || { \
+		echo "installing Debian's chromium and chromium-driver for the browser test"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			chromium chromium-driver > /dev/null; }
 
 clean:
 	rm -rf _build
