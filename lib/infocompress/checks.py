@@ -15,6 +15,8 @@ True
 True
 >>> t.all_passed
 True
+>>> print(t.verify().to_text().splitlines()[-1])
+verified: 2 of 2 checks pass
 """
 
 from __future__ import annotations
@@ -104,6 +106,7 @@ class CheckTable:
     title: str
     n_se: float = 5.0
     rows: list[Check] = field(default_factory=list)
+    verified: bool = field(default=False, init=False)
 
     def _add(self, name, kind, theory, estimate, se, n_se, passed) -> bool:
         n_se = self.n_se if n_se is None else n_se
@@ -158,6 +161,8 @@ class CheckTable:
                 f"{r.estimate:11.{digits}g} {r.se:10.3g} {zs} {r.n_se:4.1f}  "
                 f"{'pass' if r.passed else 'FAIL'}"
             )
+        if self.verified:
+            lines.append(f"verified: {len(self.rows)} of {len(self.rows)} checks pass")
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -176,4 +181,5 @@ class CheckTable:
         failed = [r.name for r in self.rows if not r.passed]
         if failed:
             raise AssertionError(f"checks failed: {failed}\n{self.to_text()}")
+        self.verified = True
         return self
