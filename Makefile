@@ -53,7 +53,8 @@ nbval: $(STAMP)
 # Strict build from the stored notebook outputs (nbval has just re-executed them).
 book-stored: $(STAMP) $(MATHJAX)
 	mkdir -p _build
-	sed 's/^\(  *execute_notebooks:\).*/\1 "off"/' _config.yml > _build/_config_stored.yml
+	sed -e 's/^\(  *execute_notebooks:\).*/\1 "off"/' \
+		-e 's|^\(    status_table:\) book/_ext|\1 ../book/_ext|' _config.yml > _build/_config_stored.yml
 	$(BIN)/jupyter-book build . --config _build/_config_stored.yml --path-output _build/stored \
 		--all -W -n --keep-going
 

@@ -1,0 +1,105 @@
+"""Sphinx directive ``status-table``: the book's results at a glance, read from the notebooks.
+
+For every notebook listed in ``_toc.yml`` (in order) the table shows the chapter, the results
+of the papers it states (the titles of its ``prf`` directives: theorems, lemmas,
+propositions, corollaries, remarks, algorithms) and the figures it reproduces (section titles
+naming a figure), and the status of its checks read from the *stored outputs*: the number of
+check tables that printed ``verified: N of N checks pass``, and whether any cell stored an
+error. Nothing in the table is typed by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import re
+
+import yaml
+from docutils import nodes
+from docutils.parsers.rst import Directive
+from docutils.statemachine import StringList
+
+PRF = re.compile(
+    r"^[`:]{3,}\s*\{prf:(theorem|lemma|proposition|corollary|remark|algorithm|definition)\}\s*(.*)$",
+    re.M,
+)
+FIG = re.compile(r"^#+\s.*?(Figures?\s+[0-9][0-9a-z,\s–\-and]*)", re.M | re.I)
+TITLE = re.compile(r"^#\s+(.+)$", re.M)
+VERIFIED = re.compile(r"^verified: (\d+) of (\d+) checks pass$", re.M)
+
+
+def _toc_entries(root: pathlib.Path):
+    toc = yaml.safe_load((root / "_toc.yml").read_text())
+    for part in toc.get("parts", []):
+        caption = part.get("caption", "")
+        stack = list(part.get("chapters", []))
+        while stack:
+            entry = stack.pop(0)
+            yield caption, entry["file"]
+            stack[0:0] = entry.get("sections", [])
+
+
+def notebook_status(path: pathlib.Path) -> dict:
+    """Summarise one notebook: title, stated results, figures, verified checks, errors."""
+    nb = json.loads(path.read_text())
+    md = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    title = TITLE.search(md)
+    results = [f"{kind.capitalize()}: {name.strip()}" if name.strip() else kind.capitalize()
+               for kind, name in PRF.findall(md)]
+    figures = sorted({m.strip().rstrip(",") for m in FIG.findall(md)})
+    n_tables = n_checks = 0
+    errors = 0
+    for cell in nb["cells"]:
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                errors += 1
+            text = out.get("text", "")
+            text = "".join(text) if isinstance(text, list) else text
+            for passed, _total in VERIFIED.findall(text):
+                n_tables += 1
+                n_checks += int(passed)
+    return {"title": title.group(1).strip() if title else path.stem, "results": results,
+            "figures": figures, "tables": n_tables, "checks": n_checks, "errors": errors}
+
+
+class StatusTable(Directive):
+    """Render the at-a-glance table of chapters, results and check status."""
+
+    has_content = False
+
+    def run(self):
+        env = self.state.document.settings.env
+        root = pathlib.Path(env.srcdir)
+        rows = []
+        for caption, doc in _toc_entries(root):
+            path = root / f"{doc}.ipynb"
+            if not path.is_file():
+                continue
+            env.note_dependency(str(path))
+            st = notebook_status(path)
+            stated = "; ".join(st["results"] + st["figures"]) or "—"
+            if st["errors"]:
+                status = f"stored error in {st['errors']} cell(s)"
+            elif st["tables"]:
+                status = f"✅ {st['checks']} checks in {st['tables']} table(s) pass"
+            else:
+                status = "no check tables"
+            rows.append((caption, doc, stated, status))
+        lines = [".. list-table::", "   :header-rows: 1", "   :widths: 18 30 37 15", "",
+                 "   * - Part", "     - Chapter", "     - Results and figures stated",
+                 "     - Checks (stored outputs)"]
+        for caption, doc, stated, status in rows:
+            lines += [f"   * - {caption}", f"     - :doc:`/{doc}`",
+                      f"     - {_escape(stated)}", f"     - {status}"]
+        container = nodes.container(classes=["status-table"])
+        self.state.nested_parse(StringList(lines), self.content_offset, container)
+        return [container]
+
+
+def _escape(text: str) -> str:
+    return text.replace("*", r"\*").replace("`", r"\`").replace("|", r"\|")
+
+
+def setup(app):
+    app.add_directive("status-table", StatusTable)
+    return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}
