@@ -15,4 +15,7 @@ information is in nats unless a function says otherwise.
 
 __version__ = "0.1.0"
 
-__all__ = ["channels", "coding", "linreg", "mi", "quantize"]
+__all__ = [
+    "channels", "checks", "coding", "learners", "linreg", "mi", "plotting", "quantize",
+    "ratedistortion",
+]
