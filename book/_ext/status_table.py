@@ -96,10 +96,74 @@ class StatusTable(Directive):
         return [container]
 
 
+ROW = re.compile(r"^(?P<name>.{44}) +(?P<theory>\S+) +(?P<rel>[≈≤≥]) +(?P<est>\S+) +(?P<se>\S+) +"
+                 r"(?P<z>\S+) +(?P<tol>\S+) +(?P<res>pass|FAIL)$")
+
+
+def verified_checks(path: pathlib.Path):
+    """Yield (table title, check name, relation, z, tolerance) of every verified check table."""
+    nb = json.loads(path.read_text())
+    for cell in nb["cells"]:
+        for out in cell.get("outputs", []):
+            text = out.get("text", "")
+            text = "".join(text) if isinstance(text, list) else text
+            lines = text.splitlines()
+            for i, line in enumerate(lines):
+                if not VERIFIED.match(line):
+                    continue
+                j = i - 1
+                rows = []
+                while j >= 0 and (m := ROW.match(lines[j])):
+                    rows.append(m)
+                    j -= 1
+                title = lines[j - 2] if j >= 2 and set(lines[j]) == {"-"} else ""
+                for m in reversed(rows):
+                    yield title, m["name"].strip(), m["rel"], m["z"], float(m["tol"])
+
+
+class CheckAudit(Directive):
+    """List every verified Monte-Carlo check with its tolerance and false-alarm probability."""
+
+    has_content = False
+
+    def run(self):
+        from math import erfc, sqrt
+
+        env = self.state.document.settings.env
+        root = pathlib.Path(env.srcdir)
+        lines = [".. list-table::", "   :header-rows: 1", "   :widths: 22 48 6 8 16", "",
+                 "   * - Chapter", "     - Check", "     - Kind", "     - Tolerance [SE]",
+                 "     - False-alarm probability"]
+        total = 0.0
+        count = 0
+        for _caption, doc in _toc_entries(root):
+            path = root / f"{doc}.ipynb"
+            if not path.is_file():
+                continue
+            env.note_dependency(str(path))
+            for _title, name, rel, _z, tol in verified_checks(path):
+                one_sided = 0.5 * erfc(tol / sqrt(2.0))
+                prob = 2 * one_sided if rel == "≈" else one_sided
+                total += prob
+                count += 1
+                kind = {"≈": "two-sided", "≤": "upper", "≥": "lower"}[rel]
+                lines += [f"   * - :doc:`/{doc}`", f"     - {_escape(name)}", f"     - {kind}",
+                          f"     - {tol:g}", f"     - {prob:.2e}"]
+        summary = (f"{count} checks in all. If every estimate were exactly Gaussian and every "
+                   f"theory exactly true, the expected number of false alarms in one run of the "
+                   f"book would be {total:.2e} (the sum of the column, which also bounds the "
+                   f"probability that any check fails by chance).")
+        container = nodes.container(classes=["check-audit"])
+        self.state.nested_parse(StringList([summary, ""] + lines), self.content_offset,
+                                container)
+        return [container]
+
+
 def _escape(text: str) -> str:
     return text.replace("*", r"\*").replace("`", r"\`").replace("|", r"\|")
 
 
 def setup(app):
     app.add_directive("status-table", StatusTable)
+    app.add_directive("check-audit", CheckAudit)
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}
