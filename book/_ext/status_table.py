@@ -23,7 +23,7 @@ PRF = re.compile(
     r"^[`:]{3,}\s*\{prf:(theorem|lemma|proposition|corollary|remark|algorithm|definition)\}\s*(.*)$",
     re.M,
 )
-FIG = re.compile(r"^#+\s.*?(Figures?\s+[0-9][0-9a-z,\s–\-and]*)", re.M | re.I)
+FIG = re.compile(r"^#+ [^\n]*?(Figures? [0-9]+[a-c]?(?:(?:, ?| and |–|-)[0-9]+[a-c]?)*)", re.M)
 TITLE = re.compile(r"^#\s+(.+)$", re.M)
 VERIFIED = re.compile(r"^verified: (\d+) of (\d+) checks pass$", re.M)
 
