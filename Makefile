@@ -45,9 +45,12 @@ lint: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/python -m pytest -p no:cacheprovider tests --ignore=tests/render --doctest-modules lib
 
+# Re-execute every notebook and compare every text output with the stored one: the
+# assertions inside the cells run again, and the stored outputs are shown to be exactly what
+# the committed code produces (a second execution gives identical numbers).
 nbval: $(STAMP)
-	$(BIN)/python -m pytest -p no:cacheprovider --nbval-lax --nbval-current-env \
-		--nbval-cell-timeout=1200 notebooks
+	$(BIN)/python -m pytest -p no:cacheprovider --nbval --nbval-current-env \
+		--nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=1200 notebooks
 
 # Strict build from the stored notebook outputs (nbval has just re-executed them).
 book-stored: $(STAMP) $(MATHJAX)
