@@ -16,6 +16,15 @@ information is in nats unless a function says otherwise.
 __version__ = "0.1.0"
 
 __all__ = [
-    "channels", "checks", "coding", "experiments", "learners", "linreg", "mi", "plotting", "quantize",
+    "channels",
+    "checks",
+    "coding",
+    "experiments",
+    "lc",
+    "learners",
+    "linreg",
+    "mi",
+    "plotting",
+    "quantize",
     "ratedistortion",
 ]
