@@ -79,7 +79,8 @@ class OracleChannel:
             raise ValueError(
                 f"D={self.D} exceeds d*noise_var/n={d_max}: alpha = nD/(d noise_var) must be <= 1"
             )
-        self.alpha = self.n * self.D / (self.d * self.noise_var)
+        # clip: at D = d*noise_var/n rounding can give 1 + 2**-52
+        self.alpha = min(1.0, self.n * self.D / (self.d * self.noise_var))
         self.sigma_x = covariance_matrix(sigma_x, self.d)
         # Cholesky factor of the noise covariance (1 - alpha) D / d * Sigma_X^{-1}
         self._noise_chol = np.linalg.cholesky(np.linalg.inv(self.sigma_x)) * np.sqrt(
@@ -128,5 +129,7 @@ class OracleChannel:
         """
         if self.D == 0.0:
             return float("inf")
+        if self.alpha >= 1.0:
+            return 0.0
         snr = (1.0 - self.alpha) * self.d * self.noise_var / ((self.n - self.d - 1) * self.D)
         return 0.5 * self.d * float(np.log1p(snr))

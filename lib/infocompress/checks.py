@@ -108,6 +108,10 @@ class CheckTable:
     rows: list[Check] = field(default_factory=list)
     verified: bool = field(default=False, init=False)
 
+    def __post_init__(self):
+        if not (self.n_se > 0 and math.isfinite(self.n_se)):
+            raise ValueError(f"n_se must be finite and > 0, got {self.n_se}")
+
     def _add(self, name, kind, theory, estimate, se, n_se, passed) -> bool:
         n_se = self.n_se if n_se is None else n_se
         self.rows.append(

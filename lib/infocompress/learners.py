@@ -482,7 +482,8 @@ class NoisyMeanLearner:
         tau = np.sqrt(self.noise_var)
         h_cond = compressor.entropy(lambda e: stats.norm.cdf((e - m[:, None]) / tau))
         expected = np.trapezoid(weights * h_cond, m)
-        return float(h_what - expected)
+        # quadrature rounding can leave about -1e-16 where the information is 0
+        return max(0.0, float(h_what - expected))
 
     def mi_w_what(self, compressor) -> float:
         r""":math:`I(W;\hat W)` in nats (:math:`H(\hat W)` for the quantizer)."""
@@ -1030,5 +1031,6 @@ def project_to_ball(w, center, radius) -> np.ndarray:
     r = _scalar(radius, "radius", positive=True)
     diff = w - c
     norm = np.linalg.norm(diff, axis=-1, keepdims=True)
-    factor = np.minimum(1.0, r / np.maximum(norm, np.finfo(float).tiny))
+    inside = norm <= r
+    factor = np.where(inside, 1.0, r / np.where(inside, 1.0, norm))
     return c + diff * factor

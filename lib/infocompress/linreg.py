@@ -184,7 +184,11 @@ def erm(X, Y) -> np.ndarray:
         raise ValueError(f"ERM needs n >= d for an invertible X X^T, got n={n}, d={d}")
     gram = X @ np.swapaxes(X, -1, -2)
     rhs = (X @ Y[..., None])[..., 0]
-    return np.linalg.solve(gram, rhs[..., None])[..., 0]
+    try:
+        return np.linalg.solve(gram, rhs[..., None])[..., 0]
+    except np.linalg.LinAlgError:
+        raise ValueError("X X^T is singular: the rows of X (the d input coordinates) are "
+                         "linearly dependent in at least one trial") from None
 
 
 def empirical_risk(w, X, Y) -> np.ndarray:
@@ -502,6 +506,7 @@ def population_risk_bound(R, d, n, *, c_w_star, sigma_x_norm=1.0, noise_var=1.0)
     >>> round(population_risk_bound(0.0, 50, 80, c_w_star=1.0), 6)
     1.724138
     """
+    R = check_nonnegative(R, "R")
     gen = gen_error_bound(R, n, c_w_star=c_w_star, sigma_x_norm=sigma_x_norm,
                           noise_var=noise_var)
     return gen + distortion_rate_upper(R, d, n, noise_var)
