@@ -27,4 +27,5 @@ __all__ = [
     "plotting",
     "quantize",
     "ratedistortion",
+    "waterfilling",
 ]
