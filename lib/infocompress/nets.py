@@ -1,0 +1,1385 @@
+"""Small neural networks for the compression experiments of Bu et al. (2021), Section 7.
+
+The paper trains 50 copies of a three-layer fully connected network on random 10% subsets
+of MNIST (and of a 5-conv + 3-linear network on 20% subsets of CIFAR-10), quantizes every
+layer with the same number of clusters K and compares empirical risk, population risk and
+generalization error against the compression ratio of its eq. (39). This module holds the
+pieces needed to repeat that on data that fit a laptop (by default scikit-learn's 8x8
+digits, see :mod:`infocompress.data`):
+
+* :func:`make_mlp`, :func:`make_convnet` -- the two architectures, initialised from an
+  ``rng`` without touching torch's global random state;
+* :func:`train`, :func:`train_ensemble` -- mini-batch Adam on the mean cross-entropy;
+  the ensemble trainer fits many models at once with :func:`torch.func.vmap`;
+* :func:`evaluate`, :func:`evaluate_ensemble` -- mean cross-entropy (nats) and accuracy;
+* :func:`hessian_diagonal` -- the diagonal of the Hessian of the training loss, the
+  weights of Hessian-weighted k-means;
+* :func:`quantize_model` -- quantize every Linear/Conv weight tensor with (DRHW) k-means
+  from :mod:`infocompress.quantize` and report the compression ratio of eq. (39) computed
+  by :mod:`infocompress.coding`;
+* :func:`ensemble_hessians`, :func:`compression_sweep`, :func:`complement_subsets` --
+  the experiment of Section 7 over a whole ensemble: risks of every model before and
+  after compression, for a list of cluster numbers.
+
+Everything runs on the CPU by default (``device="cpu"``); importing this module imports
+torch. These networks are tiny, so torch's intra-op threads mostly add overhead: with a
+busy CPU ``torch.set_num_threads(1)`` is often several times faster (the book's
+notebooks set it; the library never changes it).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import numbers
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.func import functional_call, grad, jacrev, stack_module_state, vmap
+
+from ._checks import as_generator, check_int
+from ._progress import progress_bar
+
+__all__ = [
+    "HESSIAN_METHODS",
+    "QUANTIZE_METHODS",
+    "complement_subsets",
+    "compression_sweep",
+    "ensemble_hessians",
+    "evaluate",
+    "select_beta",
+    "evaluate_ensemble",
+    "hessian_diagonal",
+    "make_convnet",
+    "make_mlp",
+    "quantizable_parameters",
+    "quantize_model",
+    "torch_generator",
+    "train",
+    "train_ensemble",
+]
+
+#: Accepted values of ``method`` in :func:`hessian_diagonal`.
+HESSIAN_METHODS = ("gauss_newton", "exact", "fisher")
+#: Accepted values of ``method`` in :func:`quantize_model`.
+QUANTIZE_METHODS = ("kmeans", "hw", "drhw", "optimal")
+
+_ADAM_BETAS = (0.9, 0.999)
+_ADAM_EPS = 1e-8
+
+
+# --------------------------------------------------------------------------------------
+# randomness and input helpers
+# --------------------------------------------------------------------------------------
+def torch_generator(rng=None) -> torch.Generator:
+    """Derive a CPU :class:`torch.Generator` from ``rng`` (None, int seed or numpy Generator).
+
+    One 63-bit integer is drawn from the numpy generator and used as the torch seed, so the
+    numpy generator advances and torch's global random state is never touched.
+
+    Parameters
+    ----------
+    rng : None, int or numpy.random.Generator
+
+    Returns
+    -------
+    torch.Generator
+
+    Examples
+    --------
+    >>> a = torch.rand(2, generator=torch_generator(0))
+    >>> b = torch.rand(2, generator=torch_generator(0))
+    >>> bool(torch.equal(a, b))
+    True
+    """
+    seed = int(as_generator(rng).integers(2**63 - 1))
+    return torch.Generator().manual_seed(seed)
+
+
+def _check_device(device):
+    try:
+        return torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"device must name a torch device such as 'cpu', got {device!r}") \
+            from None
+
+
+def _as_x(x, name="x"):
+    if isinstance(x, torch.Tensor):
+        t = x.detach()
+        if not torch.is_floating_point(t):
+            t = t.float()
+    else:
+        arr = np.asarray(x)
+        if arr.dtype == object or not np.issubdtype(arr.dtype, np.number):
+            raise ValueError(f"{name} must be a numeric array, got dtype {arr.dtype}")
+        dtype = np.float64 if arr.dtype == np.float64 else np.float32
+        t = torch.from_numpy(np.ascontiguousarray(arr, dtype=dtype))
+    if t.ndim < 2:
+        raise ValueError(f"{name} must have shape (n_samples, ...), got shape {tuple(t.shape)}")
+    if t.shape[0] == 0:
+        raise ValueError(f"{name} must hold at least one sample, got shape {tuple(t.shape)}")
+    if not torch.isfinite(t).all():
+        raise ValueError(f"{name} must be finite (found NaN or inf)")
+    return t
+
+
+def _as_y(y, n, name="y"):
+    if isinstance(y, torch.Tensor):
+        t = y.detach()
+    else:
+        arr = np.asarray(y)
+        if not (np.issubdtype(arr.dtype, np.integer) or arr.dtype == bool):
+            if arr.size and np.issubdtype(arr.dtype, np.floating) and np.all(arr == np.round(arr)):
+                arr = arr.astype(np.int64)
+            else:
+                raise ValueError(f"{name} must hold integer class labels, got dtype {arr.dtype}")
+        t = torch.from_numpy(np.ascontiguousarray(arr, dtype=np.int64))
+    if t.is_floating_point():
+        raise ValueError(f"{name} must hold integer class labels, got dtype {t.dtype}")
+    t = t.long()
+    if t.ndim != 1 or t.shape[0] != n:
+        raise ValueError(f"{name} must have shape ({n},) to match x, got {tuple(t.shape)}")
+    if t.numel() and int(t.min()) < 0:
+        raise ValueError(f"{name} must hold labels >= 0, got {int(t.min())}")
+    return t
+
+
+def _check_labels_vs_logits(y, n_out, name="y"):
+    if y.numel() and int(y.max()) >= n_out:
+        raise ValueError(f"{name} holds label {int(y.max())} but the model has {n_out} outputs")
+
+
+def _model_dtype(model):
+    for p in model.parameters():
+        return p.dtype
+    return torch.float32
+
+
+# --------------------------------------------------------------------------------------
+# architectures
+# --------------------------------------------------------------------------------------
+def _check_in_shape(in_shape, conv):
+    try:
+        shape = tuple(int(s) for s in in_shape)
+    except TypeError:
+        raise ValueError(f"in_shape must be a tuple of ints, got {in_shape!r}") from None
+    if conv and len(shape) not in (2, 3):
+        raise ValueError(f"in_shape must be (H, W) or (C, H, W), got {in_shape!r}")
+    if len(shape) == 0 or any(s < 1 for s in shape):
+        raise ValueError(f"in_shape must hold positive sizes, got {in_shape!r}")
+    return shape
+
+
+def _check_sizes(sizes, name, *, allow_empty=False):
+    if isinstance(sizes, numbers.Integral):
+        sizes = (sizes,)
+    try:
+        sizes = tuple(sizes)
+    except TypeError:
+        raise ValueError(f"{name} must be a tuple of positive ints, got {sizes!r}") from None
+    if not sizes and not allow_empty:
+        raise ValueError(f"{name} must hold at least one layer size, got {sizes!r}")
+    return tuple(check_int(s, f"{name} entry", low=1) for s in sizes)
+
+
+def _init_layer(layer, gen):
+    """PyTorch's default initialisation of Linear/Conv layers, drawn from ``gen``."""
+    nn.init.kaiming_uniform_(layer.weight, a=math.sqrt(5), generator=gen)
+    if layer.bias is not None:
+        fan_in = layer.weight[0].numel()
+        bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+        nn.init.uniform_(layer.bias, -bound, bound, generator=gen)
+
+
+def _materialise(model, rng):
+    gen = torch_generator(rng)
+    model = model.to_empty(device="cpu")
+    for module in model.modules():
+        if isinstance(module, (nn.Linear, nn.Conv2d)):
+            _init_layer(module, gen)
+    return model
+
+
+def make_mlp(hidden=(64, 32), *, in_shape=(8, 8), n_classes=10, rng=None) -> nn.Module:
+    """Fully connected ReLU network: the "three-layer" MNIST model of Bu et al. (2021).
+
+    The input is flattened and passed through ``len(hidden)`` hidden layers
+    ``Linear -> ReLU`` and an output ``Linear`` layer that returns logits. With the
+    default two hidden layers the network has three Linear layers, as in the paper's MNIST
+    experiment; the default widths (64, 32) suit the 8x8 digits (6,570 parameters), so that
+    50 copies train on a CPU in seconds.
+
+    Parameters
+    ----------
+    hidden : tuple of int, default (64, 32)
+        Widths of the hidden layers.
+    in_shape : tuple of int, default (8, 8)
+        Shape of one input sample (flattened inside the network); (28, 28) for MNIST.
+    n_classes : int, default 10
+        Number of outputs (logits).
+    rng : None, int or numpy.random.Generator, optional
+        Source of the initial weights (PyTorch's default uniform initialisation, drawn from
+        a generator derived from ``rng``; torch's global random state is not used).
+
+    Returns
+    -------
+    torch.nn.Sequential
+        ``Flatten, Linear, ReLU, ..., Linear``, float32 on the CPU. Its forward pass maps
+        an input of shape (n, \\*in_shape) to logits of shape (n, n_classes).
+
+    Raises
+    ------
+    ValueError
+        If a size is not a positive integer.
+
+    References
+    ----------
+    Bu, Gao, Zou and Veeravalli (2021), *Population risk improvement with model
+    compression*, Entropy 23(10):1255, Section 7.
+
+    Examples
+    --------
+    >>> net = make_mlp((16, 8), rng=0)
+    >>> net(torch.zeros(5, 8, 8)).shape
+    torch.Size([5, 10])
+    >>> sum(p.numel() for p in net.parameters())
+    1266
+    """
+    hidden = _check_sizes(hidden, "hidden", allow_empty=True)
+    in_shape = _check_in_shape(in_shape, conv=False)
+    n_classes = check_int(n_classes, "n_classes", low=2)
+    sizes = (int(np.prod(in_shape)),) + hidden
+    layers = [nn.Flatten(start_dim=1)]
+    for a, b in zip(sizes[:-1], sizes[1:], strict=True):
+        layers += [nn.Linear(a, b, device="meta"), nn.ReLU()]
+    layers.append(nn.Linear(sizes[-1], n_classes, device="meta"))
+    return _materialise(nn.Sequential(*layers), rng)
+
+
+class _ToImage(nn.Module):
+    """Reshape a batch to (n, C, H, W) so that (n, H, W) grey images are accepted."""
+
+    def __init__(self, chw):
+        super().__init__()
+        self.chw = tuple(chw)
+
+    def forward(self, x):
+        return x.reshape(x.shape[0], *self.chw)
+
+    def extra_repr(self):
+        return f"chw={self.chw}"
+
+
+def make_convnet(*, in_shape=(8, 8), channels=(8, 16, 32), hidden=(32,), n_classes=10,
+                 rng=None) -> nn.Module:
+    """Small convolutional ReLU network: the analogue of the paper's CIFAR-10 model.
+
+    Bu et al. (2021) compress a network of five convolutional and three linear layers on
+    CIFAR-10. For 8x8 digits a smaller network of the same kind suffices: ``len(channels)``
+    3x3 convolutions (padding 1), each followed by ReLU and a 2x2 max-pool (the pool is
+    skipped once the image is 1 pixel wide), then ``len(hidden)`` hidden
+    ``Linear -> ReLU`` layers and a linear output layer. The defaults give 3 convolutional
+    + 2 linear layers with 7,274 parameters for 8x8 inputs (8x8 -> 4x4 -> 2x2 -> 1x1
+    pixels), small enough that 50 copies train on a CPU in about a minute.
+
+    Parameters
+    ----------
+    in_shape : tuple of int, default (8, 8)
+        Shape of one input: (H, W) for grey images, or (C, H, W). Inputs of shape
+        (n, H, W) or (n, C, H, W) are accepted. For CIFAR-10 use ``(3, 32, 32)`` and
+        transpose the loaded (n, 32, 32, 3) images to (n, 3, 32, 32).
+    channels : tuple of int, default (8, 16, 32)
+        Output channels of the convolutions.
+    hidden : tuple of int, default (32,)
+        Widths of the hidden linear layers (may be empty).
+    n_classes : int, default 10
+    rng : None, int or numpy.random.Generator, optional
+        Source of the initial weights (see :func:`make_mlp`).
+
+    Returns
+    -------
+    torch.nn.Sequential
+        Maps inputs of shape (n, \\*in_shape) to logits of shape (n, n_classes).
+
+    Raises
+    ------
+    ValueError
+        If a size is not a positive integer or ``in_shape`` is not 2-D or 3-D.
+
+    References
+    ----------
+    Bu et al. (2021), Section 7; the CIFAR-10 model there has 5 convolutional and 3 linear
+    layers.
+
+    Examples
+    --------
+    >>> net = make_convnet(channels=(4, 8), hidden=(16,), rng=0)
+    >>> net(torch.zeros(3, 8, 8)).shape
+    torch.Size([3, 10])
+    """
+    in_shape = _check_in_shape(in_shape, conv=True)
+    channels = _check_sizes(channels, "channels")
+    hidden = _check_sizes(hidden, "hidden", allow_empty=True)
+    n_classes = check_int(n_classes, "n_classes", low=2)
+    c, h, w = (1, *in_shape) if len(in_shape) == 2 else in_shape
+    layers = [_ToImage((c, h, w))]
+    for out in channels:
+        layers += [nn.Conv2d(c, out, kernel_size=3, padding=1, device="meta"), nn.ReLU()]
+        c = out
+        if min(h, w) >= 2:
+            layers.append(nn.MaxPool2d(2))
+            h, w = h // 2, w // 2
+    layers.append(nn.Flatten(start_dim=1))
+    sizes = (c * h * w,) + hidden
+    for a, b in zip(sizes[:-1], sizes[1:], strict=True):
+        layers += [nn.Linear(a, b, device="meta"), nn.ReLU()]
+    layers.append(nn.Linear(sizes[-1], n_classes, device="meta"))
+    return _materialise(nn.Sequential(*layers), rng)
+
+
+# --------------------------------------------------------------------------------------
+# training (mini-batch Adam, vectorised over models)
+# --------------------------------------------------------------------------------------
+def _check_train_args(epochs, batch_size, lr, weight_decay):
+    epochs = check_int(epochs, "epochs", low=1)
+    batch_size = check_int(batch_size, "batch_size", low=1)
+    lr = float(lr)
+    if not (math.isfinite(lr) and lr > 0):
+        raise ValueError(f"lr must be finite and > 0, got {lr}")
+    weight_decay = float(weight_decay)
+    if not (math.isfinite(weight_decay) and weight_decay >= 0):
+        raise ValueError(f"weight_decay must be finite and >= 0, got {weight_decay}")
+    return epochs, batch_size, lr, weight_decay
+
+
+def _fit_stacked(template, params, buffers, x, y, idx, *, epochs, batch_size, lr,
+                 weight_decay, gen, progress, desc):
+    """Adam on the mean cross-entropy for M models at once.
+
+    ``params``/``buffers`` map names to tensors with a leading model axis M; model m sees
+    the samples ``x[idx[m]]``. Returns the per-epoch mean training loss, shape (epochs, M).
+    """
+    n_models, n_sub = idx.shape
+
+    buffers_one = {k: v[0] for k, v in buffers.items()}
+
+    def loss_fn(p, xb, yb):
+        loss = F.cross_entropy(functional_call(template, (p, buffers_one), (xb,)), yb)
+        return loss, loss.detach()
+
+    grad_and_loss = vmap(grad(loss_fn, has_aux=True), in_dims=(0, 0, 0))
+    m1 = {k: torch.zeros_like(v) for k, v in params.items()}
+    m2 = {k: torch.zeros_like(v) for k, v in params.items()}
+    b1, b2 = _ADAM_BETAS
+    step = 0
+    history = torch.zeros(epochs, n_models, dtype=torch.float64)
+    for epoch in progress_bar(range(epochs), desc=desc, progress=progress):
+        perm = torch.argsort(torch.rand(n_models, n_sub, generator=gen), dim=1)
+        order = torch.gather(idx, 1, perm).to(x.device)
+        for start in range(0, n_sub, batch_size):
+            rows = order[:, start:start + batch_size]
+            xb, yb = x[rows], y[rows]
+            grads, batch_loss = grad_and_loss(params, xb, yb)
+            step += 1
+            corr1, corr2 = 1.0 - b1**step, 1.0 - b2**step
+            with torch.no_grad():
+                for k, p in params.items():
+                    g = grads[k]
+                    if weight_decay:
+                        g = g + weight_decay * p
+                    m1[k].mul_(b1).add_(g, alpha=1.0 - b1)
+                    m2[k].mul_(b2).addcmul_(g, g, value=1.0 - b2)
+                    denom = (m2[k] / corr2).sqrt_().add_(_ADAM_EPS)
+                    p.addcdiv_(m1[k], denom, value=-lr / corr1)
+            history[epoch] += batch_loss.double() * rows.shape[1] / n_sub
+    return history
+
+
+def train(model, x, y, *, epochs, batch_size, lr, weight_decay=0.0, rng=None, device="cpu",
+          progress=False):
+    """Train ``model`` in place by mini-batch Adam on the mean cross-entropy.
+
+    Each epoch visits the ``n`` samples once in a random order (drawn from ``rng``) in
+    mini-batches of ``batch_size`` (the last one may be smaller). The update is Adam with
+    PyTorch's default constants (beta1 = 0.9, beta2 = 0.999, eps = 1e-8); ``weight_decay``
+    adds the L2 gradient ``weight_decay * w`` to every parameter's gradient (biases
+    included), as in :class:`torch.optim.Adam`. Training is deterministic given ``rng``.
+    The loss minimised is the empirical risk
+
+    .. math:: L_S(w) = \\frac{1}{n} \\sum_{i=1}^{n} -\\log \\operatorname{softmax}(f_w(x_i))_{y_i}.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Network mapping inputs to logits; its parameters are updated in place (its
+        buffers are left unchanged).
+    x : array-like or torch.Tensor of shape (n, ...)
+        Inputs (cast to the model's dtype).
+    y : array-like or torch.Tensor of shape (n,)
+        Integer labels in ``0 .. n_outputs - 1``.
+    epochs : int
+        Number of passes over the data, >= 1.
+    batch_size : int
+        Mini-batch size, >= 1.
+    lr : float
+        Adam step size, > 0.
+    weight_decay : float, default 0.0
+        L2 penalty coefficient, >= 0.
+    rng : None, int or numpy.random.Generator, optional
+        Source of the mini-batch order.
+    device : str or torch.device, default "cpu"
+    progress : bool or None, default False
+        Show a progress bar over epochs (None: unless ``INFOCOMPRESS_QUIET``/``CI`` is set).
+
+    Returns
+    -------
+    dict
+        ``{"loss": ndarray of shape (epochs,)}``, the training cross-entropy (nats) of each
+        epoch: the size-weighted mean of the mini-batch losses, each measured just before
+        its update.
+
+    Raises
+    ------
+    ValueError
+        For non-finite inputs, mismatched lengths, labels out of range or bad settings.
+
+    See Also
+    --------
+    train_ensemble : many models at once, each on its own random subset.
+
+    References
+    ----------
+    Kingma and Ba (2015), *Adam: a method for stochastic optimization*, ICLR.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> x, y = rng.normal(size=(40, 8, 8)), rng.integers(0, 10, 40)
+    >>> net = make_mlp((16,), rng=1)
+    >>> hist = train(net, x, y, epochs=30, batch_size=8, lr=1e-2, rng=2)
+    >>> bool(hist["loss"][-1] < 0.5 * hist["loss"][0])
+    True
+    """
+    epochs, batch_size, lr, weight_decay = _check_train_args(epochs, batch_size, lr,
+                                                             weight_decay)
+    dev = _check_device(device)
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    xt = _as_x(x)
+    yt = _as_y(y, xt.shape[0])
+    gen = torch_generator(rng)
+    model.to(dev)
+    xt = xt.to(dev, _model_dtype(model))
+    yt = yt.to(dev)
+    with torch.no_grad():
+        _check_labels_vs_logits(yt, model(xt[:1]).shape[-1])
+    params, buffers = stack_module_state([model])
+    params = {k: v.detach().clone() for k, v in params.items()}
+    template = _template(model)
+    idx = torch.arange(xt.shape[0]).unsqueeze(0)
+    hist = _fit_stacked(template, params, buffers, xt, yt, idx, epochs=epochs,
+                        batch_size=batch_size, lr=lr, weight_decay=weight_decay, gen=gen,
+                        progress=progress, desc="training")
+    _load_into(model, params, 0)
+    return {"loss": hist[:, 0].numpy()}
+
+
+def _template(model):
+    """A parameter-free copy of ``model`` used as the stateless function in functional_call."""
+    return copy.deepcopy(model).to("meta")
+
+
+def _load_into(model, params, m):
+    with torch.no_grad():
+        named = dict(model.named_parameters())
+        for k, v in params.items():
+            named[k].copy_(v[m])
+
+
+def train_ensemble(make_model, n_models, x, y, *, subset_fraction=None, subset_size=None,
+                   epochs, batch_size, lr, weight_decay=0.0, rng=None, device="cpu",
+                   progress=None):
+    """Train ``n_models`` networks, each from its own initialisation on its own random subset.
+
+    This is the protocol of Bu et al. (2021, Section 7): independent models with different
+    initialisations, each trained on a different random subset of the training data (10% of
+    MNIST, 20% of CIFAR-10 there), so that averages over models estimate expectations over
+    the training set and the algorithm's randomness. Model ``m`` is built by
+    ``make_model(rng=seed_m)`` with a seed drawn from ``rng`` and trained on the
+    ``subset_size`` samples ``x[subsets[m]]`` drawn without replacement. All models are
+    trained simultaneously with :func:`torch.func.vmap` (one batched Adam step updates every
+    model; the update is the same as in :func:`train`).
+
+    Parameters
+    ----------
+    make_model : callable
+        ``make_model(rng=...) -> torch.nn.Module``; every call must return the same
+        architecture (e.g. ``functools.partial(make_mlp, (64, 32))`` or :func:`make_mlp`).
+    n_models : int
+        Number of models, >= 1.
+    x : array-like or torch.Tensor of shape (n, ...)
+        Training pool.
+    y : array-like or torch.Tensor of shape (n,)
+        Labels of the pool.
+    subset_fraction : float, optional
+        Fraction of the pool given to each model, in (0, 1]. Exactly one of
+        ``subset_fraction`` and ``subset_size`` must be given.
+    subset_size : int, optional
+        Number of pool samples given to each model, ``1 <= subset_size <= n``.
+    epochs, batch_size, lr, weight_decay
+        As in :func:`train`.
+    rng : None, int or numpy.random.Generator, optional
+        Source of the initialisations, subsets and mini-batch orders.
+    device : str or torch.device, default "cpu"
+    progress : bool or None, optional
+        Progress bar over epochs (all models advance together); None shows it unless
+        ``INFOCOMPRESS_QUIET`` or ``CI`` is set.
+
+    Returns
+    -------
+    models : list of torch.nn.Module
+        The trained networks (on ``device``).
+    subsets : ndarray of shape (n_models, subset_size), int64
+        Indices into ``x`` of each model's training samples.
+
+    Raises
+    ------
+    ValueError
+        For bad sizes or settings, or if ``make_model`` returns different architectures.
+
+    References
+    ----------
+    Bu et al. (2021), Section 7.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> x, y = rng.normal(size=(50, 8, 8)), rng.integers(0, 10, 50)
+    >>> models, subsets = train_ensemble(make_mlp, 3, x, y, subset_size=20, epochs=2,
+    ...                                  batch_size=10, lr=1e-2, rng=1, progress=False)
+    >>> len(models), subsets.shape
+    (3, (3, 20))
+    """
+    n_models = check_int(n_models, "n_models", low=1)
+    epochs, batch_size, lr, weight_decay = _check_train_args(epochs, batch_size, lr,
+                                                             weight_decay)
+    if not callable(make_model):
+        raise ValueError(f"make_model must be callable, got {make_model!r}")
+    dev = _check_device(device)
+    xt = _as_x(x)
+    n = xt.shape[0]
+    yt = _as_y(y, n)
+    size = _subset_size(subset_fraction, subset_size, n)
+    gen_np = as_generator(rng)
+    models = [make_model(rng=int(gen_np.integers(2**63 - 1))) for _ in range(n_models)]
+    shapes = [tuple((k, tuple(p.shape)) for k, p in mdl.named_parameters()) for mdl in models]
+    if any(s != shapes[0] for s in shapes):
+        raise ValueError("make_model must return models of one architecture")
+    subsets = np.stack([gen_np.choice(n, size=size, replace=False) for _ in range(n_models)])
+    gen = torch_generator(gen_np)
+    models = [mdl.to(dev) for mdl in models]
+    xt = xt.to(dev, _model_dtype(models[0]))
+    yt = yt.to(dev)
+    with torch.no_grad():
+        _check_labels_vs_logits(yt, models[0](xt[:1]).shape[-1])
+    params, buffers = stack_module_state(models)
+    params = {k: v.detach().clone() for k, v in params.items()}
+    _fit_stacked(_template(models[0]), params, buffers, xt, yt, torch.from_numpy(subsets),
+                 epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
+                 gen=gen, progress=progress, desc=f"training {n_models} models")
+    for m, mdl in enumerate(models):
+        _load_into(mdl, params, m)
+    return models, subsets.astype(np.int64)
+
+
+def _subset_size(fraction, size, n):
+    if (fraction is None) == (size is None):
+        raise ValueError("give exactly one of subset_fraction and subset_size")
+    if size is not None:
+        return check_int(size, "subset_size", low=1, high=n)
+    try:
+        f = float(fraction)
+    except (TypeError, ValueError):
+        raise ValueError(f"subset_fraction must be a number in (0, 1], got {fraction!r}") \
+            from None
+    if not (math.isfinite(f) and 0 < f <= 1):
+        raise ValueError(f"subset_fraction must be in (0, 1], got {fraction!r}")
+    size = int(round(f * n))
+    if size < 1:
+        raise ValueError(f"subset_fraction={fraction} of {n} samples selects no sample")
+    return size
+
+
+# --------------------------------------------------------------------------------------
+# evaluation
+# --------------------------------------------------------------------------------------
+def evaluate(model, x, y, *, device="cpu", batch_size=4096):
+    """Mean cross-entropy (nats) and accuracy of ``model`` on ``(x, y)``.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Network returning logits.
+    x : array-like or torch.Tensor of shape (n, ...)
+    y : array-like or torch.Tensor of shape (n,)
+    device : str or torch.device, default "cpu"
+    batch_size : int, default 4096
+        Samples per forward pass (memory only; the result does not depend on it beyond
+        floating-point rounding).
+
+    Returns
+    -------
+    dict
+        ``{"loss": float, "accuracy": float}`` with
+        :math:`\\text{loss} = \\frac1n \\sum_i -\\log p_w(y_i \\mid x_i)` in nats.
+
+    Examples
+    --------
+    >>> net = make_mlp((8,), rng=0)
+    >>> with torch.no_grad():
+    ...     _ = net[-1].weight.zero_(), net[-1].bias.zero_()
+    >>> r = evaluate(net, np.zeros((4, 8, 8)), [0, 1, 2, 3])
+    >>> round(r["loss"], 6) == round(math.log(10), 6)
+    True
+    """
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    batch_size = check_int(batch_size, "batch_size", low=1)
+    dev = _check_device(device)
+    xt = _as_x(x)
+    yt = _as_y(y, xt.shape[0])
+    return _evaluate(model, xt, yt, dev, batch_size)
+
+
+def _evaluate(model, xt, yt, dev, batch_size):
+    model = model.to(dev)
+    dtype = _model_dtype(model)
+    total, correct = 0.0, 0
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            for s in range(0, xt.shape[0], batch_size):
+                xb = xt[s:s + batch_size].to(dev, dtype)
+                yb = yt[s:s + batch_size].to(dev)
+                logits = model(xb)
+                _check_labels_vs_logits(yb, logits.shape[-1])
+                total += float(F.cross_entropy(logits, yb, reduction="sum").double())
+                correct += int((logits.argmax(dim=1) == yb).sum())
+    finally:
+        model.train(was_training)
+    n = xt.shape[0]
+    return {"loss": total / n, "accuracy": correct / n}
+
+
+def evaluate_ensemble(models, x, y, *, subsets=None, device="cpu"):
+    """Evaluate several models; optionally model ``m`` only on ``x[subsets[m]]``.
+
+    Parameters
+    ----------
+    models : sequence of torch.nn.Module
+    x : array-like or torch.Tensor of shape (n, ...)
+    y : array-like or torch.Tensor of shape (n,)
+    subsets : array-like of shape (n_models, k), optional
+        Row ``m`` indexes the samples on which model ``m`` is evaluated (e.g. its own
+        training subset, to measure its empirical risk). Default: all samples.
+    device : str or torch.device, default "cpu"
+
+    Returns
+    -------
+    dict
+        ``{"loss": ndarray (n_models,), "accuracy": ndarray (n_models,)}``.
+
+    Examples
+    --------
+    >>> nets = [make_mlp((8,), rng=s) for s in range(3)]
+    >>> r = evaluate_ensemble(nets, np.zeros((5, 8, 8)), np.zeros(5, dtype=int))
+    >>> r["loss"].shape
+    (3,)
+    """
+    models = list(models)
+    if not models:
+        raise ValueError("models must hold at least one model")
+    dev = _check_device(device)
+    xt = _as_x(x)
+    yt = _as_y(y, xt.shape[0])
+    if subsets is not None:
+        subsets = np.asarray(subsets)
+        if subsets.ndim != 2 or subsets.shape[0] != len(models):
+            raise ValueError(
+                f"subsets must have shape ({len(models)}, k), got {subsets.shape}"
+            )
+        if not np.issubdtype(subsets.dtype, np.integer) or subsets.size == 0 or \
+                subsets.min() < 0 or subsets.max() >= xt.shape[0]:
+            raise ValueError(f"subsets must hold indices in 0..{xt.shape[0] - 1}")
+    loss = np.empty(len(models))
+    acc = np.empty(len(models))
+    for m, mdl in enumerate(models):
+        if subsets is None:
+            r = _evaluate(mdl, xt, yt, dev, 4096)
+        else:
+            rows = torch.from_numpy(subsets[m].astype(np.int64))
+            r = _evaluate(mdl, xt[rows], yt[rows], dev, 4096)
+        loss[m], acc[m] = r["loss"], r["accuracy"]
+    return {"loss": loss, "accuracy": acc}
+
+
+# --------------------------------------------------------------------------------------
+# Hessian diagonal
+# --------------------------------------------------------------------------------------
+def hessian_diagonal(model, x, y, *, method="gauss_newton", batch_size=None, device="cpu"):
+    """Diagonal of the Hessian of the training loss with respect to every parameter.
+
+    The training loss is the mean cross-entropy :math:`L_S(w) = \\frac1n\\sum_i
+    \\ell(f_w(x_i), y_i)` over the given data (no weight decay). Its Hessian is the
+    Gauss-Newton term plus a curvature term of the network,
+
+    .. math::
+        \\nabla^2 L_S(w) = \\frac1n \\sum_i J_i^\\top H_i J_i
+          + \\frac1n \\sum_i \\sum_c (p_{ic} - [y_i = c])\\, \\nabla^2 f_{w,c}(x_i),
+
+    with :math:`J_i = \\partial f_w(x_i)/\\partial w` the Jacobian of the logits,
+    :math:`p_i = \\operatorname{softmax}(f_w(x_i))` and
+    :math:`H_i = \\operatorname{diag}(p_i) - p_i p_i^\\top`. Methods:
+
+    ``"gauss_newton"`` (default)
+        Diagonal of the first term, computed exactly from per-sample Jacobians
+        (``torch.func.vmap(jacrev)``) as
+        :math:`\\frac1n\\sum_i [\\sum_c p_{ic} J_{icj}^2 - (\\sum_c p_{ic} J_{icj})^2]
+        \\ge 0`. For networks that are piecewise linear in each single parameter -- ReLU
+        and max-pool layers, no normalisation, as in :func:`make_mlp` and
+        :func:`make_convnet` -- the logits are linear in any one coordinate :math:`w_j`
+        between kinks, so :math:`\\partial^2 f/\\partial w_j^2 = 0` and this **is** the exact
+        Hessian diagonal (off-diagonal entries differ). For smooth activations (tanh, ...)
+        it is the usual positive semi-definite approximation.
+    ``"exact"``
+        The exact diagonal from one Hessian-vector product per coordinate (reverse-over-
+        reverse, vectorised over coordinates). Costs about ``d`` gradient evaluations on
+        the full data: use it for small networks. Entries can be negative away from a
+        minimum; :func:`quantize_model` clips negative weights to 0.
+    ``"fisher"``
+        The empirical Fisher :math:`\\frac1n\\sum_i (\\partial\\ell_i/\\partial w_j)^2`, an
+        approximation that vanishes when the training data are fitted perfectly.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Network returning logits (not modified).
+    x : array-like or torch.Tensor of shape (n, ...)
+        Data defining the loss (the model's training set).
+    y : array-like or torch.Tensor of shape (n,)
+    method : {"gauss_newton", "exact", "fisher"}, default "gauss_newton"
+    batch_size : int, optional
+        Samples (or, for ``"exact"``, coordinates) per vectorised chunk; by default chosen
+        to keep about 2**23 numbers in memory per chunk.
+    device : str or torch.device, default "cpu"
+
+    Returns
+    -------
+    dict of str to torch.Tensor
+        Parameter name -> tensor of the parameter's shape and dtype (on the CPU).
+
+    Raises
+    ------
+    ValueError
+        For an unknown method or bad data.
+
+    References
+    ----------
+    Bu et al. (2021), Section 6.1, eq. (29)-(30) (Hessian-weighted k-means uses this
+    diagonal); Choi, El-Khamy and Lee (2017), *Towards the limit of network quantization*;
+    LeCun, Denker and Solla (1990), *Optimal brain damage*.
+
+    Examples
+    --------
+    >>> net = make_mlp((4,), rng=0).double()
+    >>> x = np.random.default_rng(1).normal(size=(6, 8, 8)); y = [0, 1, 2, 3, 4, 5]
+    >>> gn = hessian_diagonal(net, x, y)
+    >>> ex = hessian_diagonal(net, x, y, method="exact")
+    >>> all(torch.allclose(gn[k], ex[k], atol=1e-10) for k in gn)
+    True
+    """
+    if method not in HESSIAN_METHODS:
+        raise ValueError(f"method must be one of {HESSIAN_METHODS}, got {method!r}")
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if batch_size is not None:
+        batch_size = check_int(batch_size, "batch_size", low=1)
+    dev = _check_device(device)
+    xt = _as_x(x)
+    yt = _as_y(y, xt.shape[0])
+    model = model.to(dev)
+    dtype = _model_dtype(model)
+    xt, yt = xt.to(dev, dtype), yt.to(dev)
+    params = {k: v.detach() for k, v in model.named_parameters()}
+    buffers = {k: v.detach() for k, v in model.named_buffers()}
+    with torch.no_grad():
+        _check_labels_vs_logits(yt, model(xt[:1]).shape[-1])
+    n_out = int(model(xt[:1]).shape[-1])
+    if method == "exact":
+        out = _hess_diag_exact(model, params, buffers, xt, yt, batch_size)
+    else:
+        out = _hess_diag_per_sample(model, params, buffers, xt, yt, method, n_out, batch_size)
+    return {k: v.to("cpu", params[k].dtype) for k, v in out.items()}
+
+
+def _hess_diag_per_sample(model, params, buffers, x, y, method, n_out, batch_size):
+    d = sum(p.numel() for p in params.values())
+    if batch_size is None:
+        batch_size = max(1, 2**23 // max(1, d * (n_out if method == "gauss_newton" else 1)))
+    acc = {k: torch.zeros(p.numel(), dtype=torch.float64, device=p.device)
+           for k, p in params.items()}
+
+    def logits_one(p, x1):
+        return functional_call(model, (p, buffers), (x1.unsqueeze(0),)).squeeze(0)
+
+    def loss_one(p, x1, y1):
+        return F.cross_entropy(logits_one(p, x1).unsqueeze(0), y1.unsqueeze(0))
+
+    jac = vmap(jacrev(logits_one), in_dims=(None, 0))
+    per_grad = vmap(grad(loss_one), in_dims=(None, 0, 0))
+    n = x.shape[0]
+    for s in range(0, n, batch_size):
+        xb, yb = x[s:s + batch_size], y[s:s + batch_size]
+        b = xb.shape[0]
+        if method == "gauss_newton":
+            with torch.no_grad():
+                prob = torch.softmax(functional_call(model, (params, buffers), (xb,)), dim=1)
+            jb = jac(params, xb)
+            for k in params:
+                # sum_c p_c (J_c - Jbar)^2 with Jbar = sum_c p_c J_c: a variance, >= 0
+                jk = jb[k].reshape(b, n_out, -1)
+                jk = jk - torch.einsum("bc,bcd->bd", prob, jk).unsqueeze(1)
+                acc[k] += torch.einsum("bc,bcd->d", prob, jk.square_()).double()
+        else:
+            gb = per_grad(params, xb, yb)
+            for k in params:
+                acc[k] += gb[k].reshape(b, -1).square().sum(0).double()
+    return {k: (acc[k] / n).reshape(params[k].shape) for k in params}
+
+
+def _hess_diag_exact(model, params, buffers, x, y, batch_size):
+    def loss(p):
+        return F.cross_entropy(functional_call(model, (p, buffers), (x,)), y)
+
+    g = grad(loss)
+    if batch_size is None:
+        batch_size = max(1, 2**23 // max(1, x.numel() * 8))
+    out = {}
+    for name, p in params.items():
+        numel = p.numel()
+
+        def entry(e_row, name=name, p=p):
+            # reverse-over-reverse Hessian-vector product restricted to one tensor
+            def directional(q):
+                return (g({**params, name: q})[name].reshape(-1) * e_row).sum()
+
+            return (grad(directional)(p).reshape(-1) * e_row).sum()
+
+        eye = torch.eye(numel, dtype=p.dtype, device=p.device)
+        vals = [vmap(entry)(eye[s:s + batch_size]) for s in range(0, numel, batch_size)]
+        out[name] = torch.cat(vals).double().reshape(p.shape)
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# quantization of a whole network
+# --------------------------------------------------------------------------------------
+def quantizable_parameters(model):
+    """Names of the weight tensors that :func:`quantize_model` compresses by default.
+
+    These are the ``weight`` parameters of every :class:`~torch.nn.Linear` and
+    :class:`~torch.nn.Conv2d` (or Conv1d/Conv3d) module, in registration order. Biases are
+    not included.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> quantizable_parameters(make_mlp((16, 8)))
+    ['1.weight', '3.weight', '5.weight']
+    """
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    names = []
+    for mod_name, mod in model.named_modules():
+        if isinstance(mod, (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)):
+            names.append(f"{mod_name}.weight" if mod_name else "weight")
+    return names
+
+
+def quantize_model(model, n_clusters, *, method="kmeans", beta=0.0, block=1, hessian=None,
+                   layers=None, rng=None, beta_scale="absolute", max_iter=100):
+    """Quantize every Linear/Conv weight tensor of a network with K shared values.
+
+    Following Bu et al. (2021, Section 7), each selected weight tensor (layer) is
+    clustered separately with the **same** number of clusters ``K = n_clusters``; every
+    weight (or, with ``block=m``, every group of ``m`` consecutive weights of the flattened
+    tensor) is replaced by its cluster centre. Methods:
+
+    ``"kmeans"``
+        Plain k-means, :func:`infocompress.quantize.drhw_kmeans` with ``h=None``
+        (a non-zero ``beta`` adds the diameter penalty to plain k-means).
+    ``"hw"``
+        Hessian-weighted k-means, eq. (30): ``h`` = diagonal Hessian, ``beta = 0``.
+    ``"drhw"``
+        Diameter-regularized Hessian-weighted k-means, eq. (34)/(35), Algorithm 1.
+    ``"optimal"``
+        Exact (Hessian-weighted if ``hessian`` is given, else plain) 1-D k-means by dynamic
+        programming, :func:`infocompress.quantize.optimal_kmeans_1d` (``block=1``, no beta).
+
+    Biases (and any parameter not selected) are kept in 32-bit floats and left unchanged.
+    The compression ratio of eq. (39),
+
+    .. math::
+        \\text{ratio} = \\frac{\\sum_{\\text{layers}} \\big(\\sum_{k=1}^K |C^{(k)}|\\, b_k
+        + K m b\\big)}{d\\, b},
+
+    with Huffman code lengths :math:`b_k` per layer and ``b = 32`` bits, is computed by
+    :func:`infocompress.coding.compression_ratio` over the quantized tensors only (``d``
+    is their total number of weights, biases excluded, as in the paper which counts the
+    parameters "that need to be compressed"). ``info["compression_ratio_all"]`` also
+    counts the uncompressed 32-bit biases in numerator and denominator.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Trained network (not modified).
+    n_clusters : int
+        Number of clusters K per layer, >= 1 and at most the number of weights (blocks) in
+        the smallest selected layer.
+    method : {"kmeans", "hw", "drhw", "optimal"}, default "kmeans"
+    beta : float, default 0.0
+        Diameter regulariser, >= 0 (``"kmeans"`` and ``"drhw"`` only).
+    block : int, default 1
+        Block length m of vector quantization; each selected tensor's size must be a
+        multiple of m.
+    hessian : dict of str to tensor or array, optional
+        Diagonal Hessian per parameter name, e.g. from :func:`hessian_diagonal`; required
+        by ``"hw"`` and ``"drhw"``. Negative entries (possible with ``method="exact"``)
+        are clipped to 0 before clustering.
+    layers : sequence of str, optional
+        Parameter names to quantize; default :func:`quantizable_parameters`.
+    rng : None, int or numpy.random.Generator, optional
+        Passed to the clustering (initialisation).
+    beta_scale : {"absolute", "hessian"}, default "absolute"
+        ``"hessian"`` multiplies ``beta`` for each layer by that layer's total Hessian mass
+        :math:`\\sum_j h_j` (its number of weights for ``"kmeans"``), so that one relative
+        ``beta`` means the same pull on the extreme centres in every layer and model.
+    max_iter : int, default 100
+        Passed to :func:`~infocompress.quantize.drhw_kmeans`.
+
+    Returns
+    -------
+    compressed : torch.nn.Module
+        A deep copy of ``model`` with the quantized weights.
+    info : dict
+        ``"labels"`` and ``"centers"`` (dicts per layer name; labels of shape
+        (numel / m,), centers of shape (K,) or (K, m)), ``"objective"`` (per layer),
+        ``"beta"`` (the absolute beta used per layer), ``"diameter"`` (per layer, the largest
+        Euclidean distance between two centres), ``"compression_ratio"`` (eq. 39 over
+        the quantized weights), ``"compression_ratio_all"`` (with 32-bit biases),
+        ``"n_weights"`` (number of quantized weights) and ``"n_other"`` (parameters kept).
+
+    Raises
+    ------
+    ValueError
+        For an unknown method or layer, a missing Hessian, ``beta < 0``, ``beta != 0`` with
+        ``"hw"``/``"optimal"``, ``block > 1`` with ``"optimal"``, or a bad ``n_clusters``.
+
+    References
+    ----------
+    Bu et al. (2021), Section 6 (eq. 30, 34, 35, Algorithm 1) and Section 7 (eq. 39).
+
+    Examples
+    --------
+    >>> net = make_mlp((16, 8), rng=0)
+    >>> small, info = quantize_model(net, 4, rng=0)
+    >>> all(torch.unique(dict(small.named_parameters())[k]).numel() <= 4
+    ...     for k in info["labels"])
+    True
+    >>> 0 < info["compression_ratio"] < 1
+    True
+    """
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if method not in QUANTIZE_METHODS:
+        raise ValueError(f"method must be one of {QUANTIZE_METHODS}, got {method!r}")
+    if beta_scale not in ("absolute", "hessian"):
+        raise ValueError(f"beta_scale must be 'absolute' or 'hessian', got {beta_scale!r}")
+    k = check_int(n_clusters, "n_clusters", low=1)
+    m = check_int(block, "block", low=1)
+    max_iter = check_int(max_iter, "max_iter", low=1)
+    try:
+        beta = float(beta)
+    except (TypeError, ValueError):
+        raise ValueError(f"beta must be a number >= 0, got {beta!r}") from None
+    if not (math.isfinite(beta) and beta >= 0):
+        raise ValueError(f"beta must be finite and >= 0, got {beta}")
+    if method in ("hw", "optimal") and beta != 0:
+        raise ValueError(f"method={method!r} has no diameter term; got beta={beta} (use 'drhw')")
+    if method == "optimal" and m != 1:
+        raise ValueError(f"method='optimal' is scalar (block=1), got block={m}")
+    named = dict(model.named_parameters())
+    names = quantizable_parameters(model) if layers is None else list(layers)
+    if not names:
+        raise ValueError("no layer to quantize (layers is empty or the model has none)")
+    for name in names:
+        if name not in named:
+            raise ValueError(f"layers names unknown parameter {name!r}")
+    if len(set(names)) != len(names):
+        raise ValueError(f"layers lists a parameter twice: {names}")
+    if method in ("hw", "drhw") and hessian is None:
+        raise ValueError(f"method={method!r} needs hessian= (see hessian_diagonal)")
+    weights, hdiag = {}, {}
+    for name in names:
+        w = named[name].detach().cpu().double().numpy().ravel()
+        if w.size % m:
+            raise ValueError(f"layer {name!r} has {w.size} weights, not a multiple of block={m}")
+        if k > w.size // m:
+            raise ValueError(
+                f"n_clusters={k} exceeds the {w.size // m} weight blocks of layer {name!r}"
+            )
+        weights[name] = w
+        if hessian is not None and method != "kmeans":
+            if name not in hessian:
+                raise ValueError(f"hessian has no entry for layer {name!r}")
+            h = hessian[name]
+            h = h.detach().cpu().double().numpy() if isinstance(h, torch.Tensor) \
+                else np.asarray(h, dtype=float)
+            if h.size != w.size:
+                raise ValueError(
+                    f"hessian[{name!r}] has {h.size} entries, the layer has {w.size}"
+                )
+            if not np.all(np.isfinite(h)):
+                raise ValueError(f"hessian[{name!r}] must be finite")
+            hdiag[name] = np.clip(h.ravel(), 0.0, None)
+    return _quantize_model(model, names, weights, hdiag, k, method, beta, m, rng,
+                           beta_scale, max_iter)
+
+
+def _quantize_model(model, names, weights, hdiag, k, method, beta, m, rng, beta_scale,
+                    max_iter):
+    from . import coding, quantize
+
+    gen = as_generator(rng)
+    compressed = copy.deepcopy(model)
+    named_c = dict(compressed.named_parameters())
+    labels, centers, objective, betas, diameter = {}, {}, {}, {}, {}
+    for name in names:
+        w = weights[name]
+        h = hdiag.get(name)
+        if method == "optimal":
+            res = quantize.optimal_kmeans_1d(w, k, h=h)
+            b_used = 0.0
+        else:
+            mass = float(h.sum()) if h is not None else float(w.size)
+            b_used = beta * mass if beta_scale == "hessian" else beta
+            res = quantize.drhw_kmeans(w, h, k, beta=b_used, block=m, max_iter=max_iter,
+                                       rng=gen)
+        w_hat = np.asarray(res.reconstruct(), dtype=float).reshape(named_c[name].shape)
+        with torch.no_grad():
+            named_c[name].copy_(torch.as_tensor(w_hat, dtype=named_c[name].dtype))
+        labels[name] = np.asarray(res.labels)
+        centers[name] = np.asarray(res.centers)
+        objective[name] = float(res.objective)
+        betas[name] = b_used
+        diameter[name] = math.sqrt(quantize.centers_diameter(centers[name]))
+    n_weights = int(sum(weights[n].size for n in names))
+    n_other = int(sum(p.numel() for nm, p in model.named_parameters() if nm not in names))
+    ratio = float(coding.compression_ratio([labels[n] for n in names], k, bits=32, block=m))
+    ratio_all = (ratio * n_weights + n_other) / (n_weights + n_other)
+    info = {"labels": labels, "centers": centers, "objective": objective, "beta": betas,
+            "diameter": diameter,
+            "compression_ratio": ratio, "compression_ratio_all": ratio_all,
+            "n_weights": n_weights, "n_other": n_other, "method": method, "n_clusters": k,
+            "block": m}
+    return compressed, info
+
+
+# --------------------------------------------------------------------------------------
+# ensemble experiments (Bu et al. 2021, Section 7)
+# --------------------------------------------------------------------------------------
+def complement_subsets(subsets, n):
+    """For each row of ``subsets``, the sorted indices of ``range(n)`` it does not contain.
+
+    Used to evaluate each model on the part of the training pool it never saw
+    (held-out *training* data, e.g. for choosing ``beta`` by validation).
+
+    Parameters
+    ----------
+    subsets : array-like of int, shape (n_models, k)
+        Distinct indices per row, in ``0 .. n - 1``.
+    n : int
+        Size of the pool, ``n > k``.
+
+    Returns
+    -------
+    ndarray of shape (n_models, n - k), int64
+
+    Examples
+    --------
+    >>> complement_subsets([[0, 3], [1, 2]], 4).tolist()
+    [[1, 2], [0, 3]]
+    """
+    sub = np.asarray(subsets)
+    n = check_int(n, "n", low=1)
+    if sub.ndim != 2 or not np.issubdtype(sub.dtype, np.integer):
+        raise ValueError(f"subsets must be a 2-D integer array, got shape {sub.shape}")
+    if sub.size and (sub.min() < 0 or sub.max() >= n):
+        raise ValueError(f"subsets must hold indices in 0..{n - 1}")
+    if sub.shape[1] >= n:
+        raise ValueError(f"subsets rows of length {sub.shape[1]} leave nothing of n={n}")
+    mask = np.ones((sub.shape[0], n), dtype=bool)
+    np.put_along_axis(mask, sub.astype(np.int64), False, axis=1)
+    counts = mask.sum(axis=1)
+    if np.any(counts != n - sub.shape[1]):
+        raise ValueError("subsets rows must not repeat an index")
+    return np.nonzero(mask)[1].reshape(sub.shape[0], -1).astype(np.int64)
+
+
+def ensemble_hessians(models, x, y, subsets=None, *, method="gauss_newton", device="cpu",
+                      progress=None):
+    """Hessian diagonal of each model's own training loss (:func:`hessian_diagonal`).
+
+    Parameters
+    ----------
+    models : sequence of torch.nn.Module
+    x : array-like of shape (n, ...)
+    y : array-like of shape (n,)
+    subsets : array-like of shape (n_models, k), optional
+        Row ``m`` holds the indices of model ``m``'s training samples (as returned by
+        :func:`train_ensemble`); default: every model uses all of ``x``.
+    method : {"gauss_newton", "exact", "fisher"}, default "gauss_newton"
+    device : str or torch.device, default "cpu"
+    progress : bool or None, optional
+        Progress bar over models.
+
+    Returns
+    -------
+    list of dict
+        One ``{parameter name: tensor}`` per model.
+
+    Examples
+    --------
+    >>> nets_ = [make_mlp((4,), rng=s) for s in range(2)]
+    >>> x = np.random.default_rng(0).normal(size=(6, 8, 8)); y = np.arange(6)
+    >>> hs = ensemble_hessians(nets_, x, y, [[0, 1, 2], [3, 4, 5]], progress=False)
+    >>> len(hs), sorted(hs[0])[:2]
+    (2, ['1.bias', '1.weight'])
+    """
+    models = list(models)
+    if not models:
+        raise ValueError("models must hold at least one model")
+    xt = _as_x(x)
+    yt = _as_y(y, xt.shape[0])
+    if subsets is not None:
+        subsets = np.asarray(subsets)
+        if subsets.ndim != 2 or subsets.shape[0] != len(models):
+            raise ValueError(f"subsets must have shape ({len(models)}, k), got {subsets.shape}")
+    out = []
+    for m in progress_bar(range(len(models)), desc="Hessian diagonals", progress=progress):
+        if subsets is None:
+            out.append(hessian_diagonal(models[m], xt, yt, method=method, device=device))
+        else:
+            rows = torch.from_numpy(subsets[m].astype(np.int64))
+            out.append(hessian_diagonal(models[m], xt[rows], yt[rows], method=method,
+                                        device=device))
+    return out
+
+
+def compression_sweep(models, n_clusters, data, *, method="kmeans", beta=0.0, block=1,
+                      hessians=None, beta_scale="absolute", rng=None, device="cpu",
+                      progress=None):
+    """Quantize every model of an ensemble for several K and measure its risks.
+
+    For each ``K`` in ``n_clusters`` and each model, :func:`quantize_model` compresses
+    all Linear/Conv weight tensors with ``K`` clusters and the compressed model is
+    evaluated (mean cross-entropy in nats and accuracy) on every entry of ``data``. The
+    uncompressed models are evaluated too. This is the measurement behind Figures 1 and
+    3-6 of Bu et al. (2021): with ``data = {"train": (x, y, subsets), "test": (x_test,
+    y_test)}`` the ``"train"`` loss is each model's empirical risk :math:`L_S` on its own
+    training subset, the ``"test"`` loss estimates its population risk :math:`L_\\mu`, and
+    their difference is the generalization error.
+
+    Parameters
+    ----------
+    models : sequence of torch.nn.Module
+    n_clusters : int or sequence of int
+        Cluster numbers K to try (the same K for every layer).
+    data : dict
+        Name -> ``(x, y)`` (every model on all samples) or ``(x, y, subsets)`` (model
+        ``m`` on ``x[subsets[m]]``).
+    method, beta, block, beta_scale
+        As in :func:`quantize_model`.
+    hessians : sequence of dict, optional
+        One Hessian diagonal per model (:func:`ensemble_hessians`); needed by ``"hw"`` and
+        ``"drhw"``.
+    rng : None, int or numpy.random.Generator, optional
+    device : str or torch.device, default "cpu"
+    progress : bool or None, optional
+        Progress bar over (K, model) pairs.
+
+    Returns
+    -------
+    dict
+        ``"n_clusters"``: ndarray (n_K,); ``"compression_ratio"``: ndarray (n_K, n_models)
+        (eq. 39, quantized weights only); ``"loss"``, ``"accuracy"``: dicts name -> ndarray
+        (n_K, n_models); ``"diameter"``: dict layer -> ndarray (n_K, n_models), the largest
+        distance between two centres of the layer; ``"original"``:
+        ``{"loss": {name: (n_models,)}, "accuracy": {...}}`` for the uncompressed models.
+
+    References
+    ----------
+    Bu et al. (2021), Section 7, eq. (39), Figures 1 and 3-6.
+
+    Examples
+    --------
+    >>> x = np.random.default_rng(0).normal(size=(30, 8, 8)); y = np.arange(30) % 10
+    >>> models = [make_mlp((8,), rng=s) for s in range(2)]
+    >>> res = compression_sweep(models, [2, 4], {"all": (x, y)}, progress=False)
+    >>> res["loss"]["all"].shape, res["compression_ratio"].shape
+    ((2, 2), (2, 2))
+    """
+    models = list(models)
+    if not models:
+        raise ValueError("models must hold at least one model")
+    ks = [n_clusters] if isinstance(n_clusters, numbers.Integral) else list(n_clusters)
+    if not ks:
+        raise ValueError("n_clusters must hold at least one value")
+    ks = [check_int(k, "n_clusters entry", low=1) for k in ks]
+    if not isinstance(data, dict) or not data:
+        raise ValueError("data must be a non-empty dict name -> (x, y[, subsets])")
+    if hessians is not None and len(hessians) != len(models):
+        raise ValueError(f"hessians has {len(hessians)} entries for {len(models)} models")
+    sets = {}
+    for name, item in data.items():
+        if not isinstance(item, (tuple, list)) or len(item) not in (2, 3):
+            raise ValueError(f"data[{name!r}] must be (x, y) or (x, y, subsets)")
+        xt = _as_x(item[0], f"data[{name!r}] x")
+        yt = _as_y(item[1], xt.shape[0], f"data[{name!r}] y")
+        sub = None
+        if len(item) == 3 and item[2] is not None:
+            sub = np.asarray(item[2])
+            if sub.ndim != 2 or sub.shape[0] != len(models) or \
+                    not np.issubdtype(sub.dtype, np.integer) or sub.min() < 0 or \
+                    sub.max() >= xt.shape[0]:
+                raise ValueError(f"data[{name!r}] subsets must be ({len(models)}, k) "
+                                 f"indices into x")
+        sets[name] = (xt, yt, sub)
+    gen = as_generator(rng)
+    dev = _check_device(device)
+
+    def measure(mdl, m):
+        out = {}
+        for name, (xt, yt, sub) in sets.items():
+            if sub is None:
+                out[name] = _evaluate(mdl, xt, yt, dev, 4096)
+            else:
+                rows = torch.from_numpy(sub[m].astype(np.int64))
+                out[name] = _evaluate(mdl, xt[rows], yt[rows], dev, 4096)
+        return out
+
+    n_m, n_k = len(models), len(ks)
+    loss = {name: np.empty((n_k, n_m)) for name in sets}
+    acc = {name: np.empty((n_k, n_m)) for name in sets}
+    orig_loss = {name: np.empty(n_m) for name in sets}
+    orig_acc = {name: np.empty(n_m) for name in sets}
+    ratio = np.empty((n_k, n_m))
+    diam = {}
+    for m, mdl in enumerate(models):
+        for name, r in measure(mdl, m).items():
+            orig_loss[name][m], orig_acc[name][m] = r["loss"], r["accuracy"]
+    pairs = [(i, m) for i in range(n_k) for m in range(n_m)]
+    for i, m in progress_bar(pairs, desc=f"{method} K={ks}", progress=progress):
+        h = None if hessians is None else hessians[m]
+        small, info = quantize_model(models[m], ks[i], method=method, beta=beta, block=block,
+                                     hessian=h, beta_scale=beta_scale, rng=gen)
+        ratio[i, m] = info["compression_ratio"]
+        for layer, dval in info["diameter"].items():
+            diam.setdefault(layer, np.empty((n_k, n_m)))[i, m] = dval
+        for name, r in measure(small, m).items():
+            loss[name][i, m], acc[name][i, m] = r["loss"], r["accuracy"]
+    return {"n_clusters": np.asarray(ks), "compression_ratio": ratio, "loss": loss,
+            "accuracy": acc, "diameter": diam,
+            "original": {"loss": orig_loss, "accuracy": orig_acc}}
+
+
+def select_beta(models, hessians, x, y, val_subsets, n_clusters, betas, *, block=1,
+                beta_scale="hessian", rng=None, device="cpu", progress=None):
+    """Choose the diameter weight ``beta`` of DRHW k-means by validation.
+
+    Bu et al. (2021, Section 7) suggest choosing ``beta`` by cross-validation. Here every
+    model is compressed with DRHW k-means (``n_clusters`` clusters, each ``beta`` of the
+    grid) and evaluated on its own **validation** samples ``x[val_subsets[m]]``, which must
+    be training-pool data the model was not trained on (e.g. :func:`complement_subsets` of
+    its training subset); the test set is never used. The chosen value minimises the
+    validation cross-entropy averaged over the models (one ``beta`` for the ensemble).
+
+    Parameters
+    ----------
+    models : sequence of torch.nn.Module
+    hessians : sequence of dict
+        Hessian diagonals of the models' training losses (:func:`ensemble_hessians`).
+    x, y : array-like
+        Pool that ``val_subsets`` indexes.
+    val_subsets : array-like of shape (n_models, k)
+        Validation indices of each model.
+    n_clusters : int
+        K used for the selection.
+    betas : sequence of float
+        Candidate values, >= 0 (relative to each layer's Hessian mass when
+        ``beta_scale="hessian"``, see :func:`quantize_model`).
+    block : int, default 1
+    beta_scale : {"hessian", "absolute"}, default "hessian"
+    rng, device, progress
+        As in :func:`compression_sweep`.
+
+    Returns
+    -------
+    dict
+        ``"beta"`` (the chosen value), ``"index"`` (its position in ``betas``),
+        ``"betas"`` (ndarray), ``"val_loss"`` (ndarray (n_betas, n_models)) and
+        ``"mean"`` (ndarray (n_betas,), the mean validation loss per candidate).
+
+    References
+    ----------
+    Bu et al. (2021), Section 6.2 (eq. 33-34) and Section 7.
+
+    Examples
+    --------
+    >>> x = np.random.default_rng(0).normal(size=(30, 8, 8)); y = np.arange(30) % 10
+    >>> models = [make_mlp((8,), rng=s) for s in range(2)]
+    >>> hs = ensemble_hessians(models, x, y, progress=False)
+    >>> sel = select_beta(models, hs, x, y, [np.arange(30)] * 2, 3, [0.0, 0.01],
+    ...                   progress=False)
+    >>> sel["val_loss"].shape, sel["beta"] in (0.0, 0.01)
+    ((2, 2), True)
+    """
+    betas = np.asarray(betas, dtype=float)
+    if betas.ndim != 1 or betas.size == 0 or not np.all(np.isfinite(betas)) or \
+            np.any(betas < 0):
+        raise ValueError(f"betas must be a non-empty 1-D sequence of finite values >= 0, "
+                         f"got {betas}")
+    k = check_int(n_clusters, "n_clusters", low=1)
+    gen = as_generator(rng)
+    val = np.empty((betas.size, len(models)))
+    for i in progress_bar(range(betas.size), desc="beta by validation", progress=progress):
+        res = compression_sweep(models, [k], {"val": (x, y, val_subsets)}, method="drhw",
+                                beta=float(betas[i]), block=block, hessians=hessians,
+                                beta_scale=beta_scale, rng=gen, device=device,
+                                progress=False)
+        val[i] = res["loss"]["val"][0]
+    mean = val.mean(axis=1)
+    best = int(np.argmin(mean))
+    return {"beta": float(betas[best]), "index": best, "betas": betas, "val_loss": val,
+            "mean": mean}
