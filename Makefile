@@ -40,7 +40,7 @@ book: $(STAMP) $(MATHJAX)
 test: lint unit nbval book-stored render
 
 lint: $(STAMP)
-	$(BIN)/ruff check lib tests notebooks
+	$(BIN)/ruff check lib tests notebooks benchmarks book/_ext
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -p no:cacheprovider tests --ignore=tests/render --doctest-modules lib

@@ -99,9 +99,30 @@ _CHUNK_ELEMENTS = 4_000_000  # entries of one (block, n) distance or neighbour b
 
 
 def _unique_rows(a: np.ndarray):
-    """Distinct rows of ``a``, the index of each row's distinct value, and multiplicities."""
-    uniq, inverse, counts = np.unique(a, axis=0, return_inverse=True, return_counts=True)
-    return uniq, inverse.reshape(-1), counts
+    """Distinct rows of ``a``, the index of each row's distinct value, and multiplicities.
+
+    The order of the distinct rows is unspecified (callers only need the three arrays to
+    agree). Rows whose first coordinates are all different are returned as they are,
+    which skips the sort of whole rows in the common continuous case; otherwise the rows
+    are sorted lexicographically and runs of equal rows merged (0.0 and -0.0 count as
+    equal, as in ``numpy.unique``).
+    """
+    n = a.shape[0]
+    first = np.sort(a[:, 0])
+    if n < 2 or np.all(first[1:] != first[:-1]):
+        return a, np.arange(n), np.ones(n, dtype=np.int64)
+    if a.shape[1] == 1:
+        uniq, inverse, counts = np.unique(a[:, 0], return_inverse=True, return_counts=True)
+        return uniq[:, None], inverse.reshape(-1), counts
+    order = np.lexsort(a.T[::-1])
+    s = a[order]
+    starts = np.ones(n, dtype=bool)
+    np.any(s[1:] != s[:-1], axis=1, out=starts[1:])
+    group = np.cumsum(starts) - 1
+    inverse = np.empty(n, dtype=np.int64)
+    inverse[order] = group
+    counts = np.diff(np.append(np.flatnonzero(starts), n))
+    return s[starts], inverse, counts
 
 
 def _neighbour_counts(x: np.ndarray, y: np.ndarray, k: int, strict: bool, method="auto"):
@@ -166,6 +187,14 @@ def _kth_distance_weighted(uz: np.ndarray, mult: np.ndarray, k: int) -> np.ndarr
     todo = np.flatnonzero(need > 0)
     if todo.size == 0:
         return rho
+    if todo.size == m and np.all(mult == 1):
+        # No repeated sample: the (k+1)-th nearest point, itself included. Queries in
+        # the order of the first coordinate visit the tree coherently; distances are
+        # exact, so neither that order nor the tree's shape changes the result.
+        order = np.argsort(uz[:, 0], kind="stable")
+        tree = cKDTree(uz, balanced_tree=False, compact_nodes=False)
+        rho[order] = tree.query(uz[order], k=[k + 1], p=np.inf)[0][:, 0]
+        return rho
     n_query = min(k + 1, m)
     dist, idx = cKDTree(uz).query(uz[todo], k=list(range(1, n_query + 1)), p=np.inf)
     # Column 0 is the point itself: distinct points are at positive distance.
@@ -214,26 +243,43 @@ def _count_sorted(values: np.ndarray, centres: np.ndarray, radius: np.ndarray) -
     """Number of entries of sorted ``values`` with ``|v - centre| <= radius``, per centre.
 
     Correctly rounded subtraction is monotone, so the entries within the radius form a
-    contiguous run of the sorted array; its two ends are found by bisection on the
-    same floating-point test the KD-tree applies, which makes the counts exact.
+    contiguous run of the sorted array. Its two ends are the first entries passing the
+    same floating-point tests the KD-tree applies (``centre - v <= radius`` and
+    ``v - centre > radius``), which makes the counts exact: ``searchsorted`` on
+    ``centre -/+ radius`` gives a first guess, off by at most the few entries within
+    rounding distance of the boundary, and :func:`_first_passing` corrects it.
     """
     n = values.size
-    steps = int(np.ceil(np.log2(n + 1))) + 1
+    left = _first_passing(
+        values, np.searchsorted(values, centres - radius, side="left"),
+        lambda v: centres - v <= radius,
+    )
+    right = _first_passing(
+        values, np.searchsorted(values, centres + radius, side="right"),
+        lambda v: v - centres > radius,
+    )
+    return np.minimum(right, n) - np.minimum(left, n)
 
-    def first_true(predicate):
-        lo = np.zeros(centres.shape, dtype=np.int64)
-        hi = np.full(centres.shape, n, dtype=np.int64)
-        for _ in range(steps):  # bisection steps, vectorised over all centres
-            mid = (lo + hi) // 2
-            ok = predicate(values[np.minimum(mid, n - 1)])
-            active = lo < hi
-            hi = np.where(active & ok, mid, hi)
-            lo = np.where(active & ~ok, mid + 1, lo)
-        return lo
 
-    left = first_true(lambda v: centres - v <= radius)
-    right = first_true(lambda v: v - centres > radius)
-    return right - left
+def _first_passing(values: np.ndarray, guess: np.ndarray, test) -> np.ndarray:
+    """First index i of sorted ``values`` with ``test(values[i])`` true (``n`` if none),
+    per query, for a ``test`` that is false then true along the sorted array.
+
+    Starting from ``guess``, each step moves a query past a whole run of equal values:
+    down while the entry below passes, up while the entry at the index fails. The
+    answer lies at a boundary between runs, so this ends there after a few steps.
+    """
+    n = values.size
+    idx = guess.astype(np.int64)
+    while True:
+        below = values[np.clip(idx - 1, 0, n - 1)]
+        at = values[np.clip(idx, 0, n - 1)]
+        down = (idx > 0) & test(below)
+        up = ~down & (idx < n) & ~test(at)
+        if not (down.any() or up.any()):
+            return idx
+        idx[down] = np.searchsorted(values, below[down], side="left")
+        idx[up] = np.searchsorted(values, at[up], side="right")
 
 
 def _radius(rho: np.ndarray, strict: bool) -> np.ndarray:

@@ -30,8 +30,17 @@ The dynamic program of :func:`optimal_kmeans_1d` calls the module attribute
 increasing float64 values of shape (n,), ``wts`` non-negative float64 weights of shape
 (n,), ``1 <= K <= n``; return int64 boundaries ``b`` of shape (K + 1,), ``b[0] = 0 <
 b[1] < ... < b[K] = n``, such that the segments ``x[b[k]:b[k+1]]`` minimise the
-weighted within-segment sum of squares. A compiled kernel can replace the numpy one by
-reassigning that attribute; the tests check any kernel against brute force.
+weighted within-segment sum of squares. The default, ``_segments_default``, runs the
+SMAWK kernel ``_segments_smawk`` compiled by numba (O(K n); compiled on first use,
+cached in ``__pycache__``) when numba is installed, and the numpy divide and conquer
+``_segments_divide_and_conquer`` (O(K n log n)) otherwise. Another kernel can be
+plugged in by reassigning the attribute; ``tests/test_kernels.py`` checks every kernel
+against brute force.
+
+Scalar Lloyd iterations (:func:`drhw_kmeans` with ``block=1`` and
+:func:`drhw_kmeans_batch`) sort each weight vector once; an assignment is then K runs of
+the sorted weights, found by binary search, and cluster sums are sums over runs, so an
+iteration costs O(K log n) plus one O(n) pass for the objective.
 
 References
 ----------
@@ -45,6 +54,8 @@ References
    dynamic programming", The R Journal 3(2), 2011.
 .. [5] A. Grønlund et al., "Fast exact k-means, k-medians and Bregman divergence
    clustering in 1D", arXiv:1701.07204, 2017.
+.. [6] A. Aggarwal, M. M. Klawe, S. Moran, P. Shor, R. Wilber, "Geometric applications
+   of a matrix-searching algorithm", Algorithmica 2:195-208, 1987 (SMAWK).
 """
 
 from __future__ import annotations
@@ -333,29 +344,92 @@ def _kmeanspp_init(X: np.ndarray, S: np.ndarray, K: int, rng: np.random.Generato
 # --------------------------------------------------------------------------------------
 # scalar (and batched scalar) Algorithm 1
 # --------------------------------------------------------------------------------------
-def _assign_scalar(W: np.ndarray, C: np.ndarray) -> np.ndarray:
-    """Nearest centre (eq. (36)) for each row of W (T, n) given centres C (T, K).
+# The scalar engine sorts every row once. On sorted weights a nearest-centre assignment
+# is a set of K contiguous runs, so an assignment is stored as the order of the centres
+# (``corder``, shape (T, K)) and the run boundaries (``bnd``, shape (T, K + 1)); run j of
+# row t holds the sorted positions bnd[t, j]:bnd[t, j + 1] and belongs to centre
+# corder[t, j]. Finding the runs costs O(K log n) per row (binary search), and the
+# cluster sums of the update step are sums over runs (``numpy.add.reduceat``), which add
+# only the members of each cluster. Labels in the original order are built once, at the
+# end. Every quantity of row t depends on row t alone and is computed in the same way
+# whatever the number of rows (sums over the same runs in the same order; the binary
+# searches return the same integers), so a batch reproduces single runs bit for bit.
+def _sorted_rows(W: np.ndarray, H: np.ndarray):
+    """Sort each row of W (T, n); returns the permutation, sorted W and H, and padded flat
+    copies of H and H*W (a trailing 0 makes index T*n valid for ``reduceat``)."""
+    order = np.argsort(W, axis=1, kind="stable")
+    Ws = np.take_along_axis(W, order, axis=1)
+    Hs = np.take_along_axis(H, order, axis=1)
+    flat_h = np.zeros(Hs.size + 1)
+    flat_h[:-1] = Hs.ravel()
+    flat_hw = np.zeros(Hs.size + 1)
+    np.multiply(Hs.ravel(), Ws.ravel(), out=flat_hw[:-1])
+    return order, Ws, Hs, flat_h, flat_hw
 
-    The centres are sorted and each weight is located among the midpoints of consecutive
-    sorted centres; a weight exactly at a midpoint goes to the smaller centre. The number
-    of midpoints strictly below a weight is computed by ``searchsorted`` for one row and
-    by counting comparisons for a batch: both give the same integers.
+
+def _searchsorted_rows(S: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """``numpy.searchsorted(S[t], q[t], side="right")`` for every row t of sorted S (T, n).
+
+    One row uses numpy directly; several rows run one branch-free bisection over all
+    queries at once (about log2(n) steps), which returns the same integers. Invariant:
+    the answer lies in [base, base + length].
+    """
+    T, n = S.shape
+    if T == 1:
+        return np.searchsorted(S[0], q[0], side="right")[None, :]
+    flat = S.ravel()
+    row0 = np.arange(0, T * n, n, dtype=np.int64)[:, None]
+    base = np.broadcast_to(row0, q.shape).copy()
+    length = n
+    while length > 1:
+        half = length // 2
+        base += (flat[base + (half - 1)] <= q) * half
+        length -= half
+    return base + (flat[base] <= q) - row0
+
+
+def _assign_sorted(Ws: np.ndarray, C: np.ndarray):
+    """Nearest centre (eq. (36)) on sorted rows Ws (T, n) for centres C (T, K).
+
+    Returns ``(corder, bnd)`` (see the comment above). The centres are sorted (stable,
+    so equal centres keep their index order) and a weight goes to the run between the
+    midpoints of consecutive sorted centres; a weight exactly at a midpoint goes to the
+    smaller centre (run boundary = number of weights <= midpoint).
     """
     T, K = C.shape
-    if K == 1:
-        return np.zeros(W.shape, dtype=np.int64)
-    order = np.argsort(C, axis=1, kind="stable")
-    cs = np.take_along_axis(C, order, axis=1)
-    mid = 0.5 * (cs[:, :-1] + cs[:, 1:])
-    if T == 1:
-        pos = np.searchsorted(mid[0], W[0], side="left")[None, :]
+    n = Ws.shape[1]
+    corder = np.argsort(C, axis=1, kind="stable")
+    bnd = np.empty((T, K + 1), dtype=np.int64)
+    bnd[:, 0] = 0
+    bnd[:, K] = n
+    if K > 1:
+        cs = np.take_along_axis(C, corder, axis=1)
+        mid = 0.5 * (cs[:, :-1] + cs[:, 1:])
+        bnd[:, 1:K] = _searchsorted_rows(Ws, mid)
+    return corder, bnd
+
+
+def _run_sums(flat, rows: np.ndarray, n: int, corder, bnd) -> np.ndarray:
+    """Sum of ``flat`` over each run, returned per centre index, shape (len(rows), K).
+
+    ``flat`` is a padded flattened (T, n) array and ``rows`` the row numbers of the runs.
+    Start and end indices are interleaved so that ``reduceat`` sums exactly the members
+    of each run (and nothing else); empty runs give 0. ``flat=None`` stands for an array
+    of ones: the sums are then the run lengths, which is what adding ones gives exactly.
+    """
+    Ta, K = corder.shape
+    if flat is None:
+        sums = np.diff(bnd, axis=1).astype(float)
     else:
-        pos = np.empty(W.shape, dtype=np.int64)
-        step = max(1, _CHUNK // max(1, W.shape[1] * (K - 1)))
-        for a in range(0, T, step):
-            b = min(T, a + step)
-            pos[a:b] = np.count_nonzero(W[a:b, :, None] > mid[a:b, None, :], axis=2)
-    return np.take_along_axis(order, pos, axis=1)
+        off = (rows * n)[:, None]
+        idx = np.empty((Ta, K, 2), dtype=np.int64)
+        idx[:, :, 0] = bnd[:, :-1] + off
+        idx[:, :, 1] = bnd[:, 1:] + off
+        sums = np.add.reduceat(flat, idx.ravel())[::2].reshape(Ta, K)
+        sums[bnd[:, 1:] == bnd[:, :-1]] = 0.0
+    out = np.empty_like(sums)
+    np.put_along_axis(out, corder, sums, axis=1)
+    return out
 
 
 def _pair_solve(a1, b1, a2, b2, old1, old2, beta):
@@ -376,12 +450,10 @@ def _pair_solve(a1, b1, a2, b2, old1, old2, beta):
     return c1, c2
 
 
-def _update_scalar(W, H, L, C, beta):
-    """Update step of Algorithm 1 for each row: eq. (37) for the farthest pair, else (38)."""
+def _update_scalar(A, B, C, beta):
+    """Update step of Algorithm 1 for each row from the cluster sums A = sum h and
+    B = sum h w (T, K): eq. (37) for the farthest pair, else (38)."""
     T, K = C.shape
-    idx = (L + K * np.arange(T)[:, None]).ravel()
-    A = np.bincount(idx, weights=H.ravel(), minlength=T * K).reshape(T, K)
-    B = np.bincount(idx, weights=(H * W).ravel(), minlength=T * K).reshape(T, K)
     Cn = C.copy()
     np.divide(B, A, out=Cn, where=A > 0)
     if beta > 0 and K > 1:
@@ -397,36 +469,60 @@ def _update_scalar(W, H, L, C, beta):
     return Cn
 
 
-def _objective_scalar(W, H, C, L, beta):
-    err = np.sum(H * (W - np.take_along_axis(C, L, axis=1)) ** 2, axis=1)
+def _objective_sorted(Ws, Hs, C, corder, bnd, beta):
+    """Eq. (34) per row on sorted rows, each weight compared with its run's centre."""
+    cs = np.take_along_axis(C, corder, axis=1)
+    rep = np.repeat(cs.ravel(), np.diff(bnd, axis=1).ravel()).reshape(Ws.shape)
+    rep -= Ws
+    rep *= rep
+    rep *= Hs
+    err = rep.sum(axis=1)
     if beta > 0:
         err = err + beta * (C.max(axis=1) - C.min(axis=1)) ** 2
     return err
 
 
+def _labels_from_runs(order, corder, bnd):
+    """Labels (T, n) in the original order from the runs of the sorted rows."""
+    T, n = order.shape
+    ls = np.repeat(corder.ravel(), np.diff(bnd, axis=1).ravel()).reshape(T, n)
+    L = np.empty((T, n), dtype=np.int64)
+    np.put_along_axis(L, order, ls, axis=1)
+    return L
+
+
 def _run_scalar(W, H, C0, beta, max_iter, tol):
     """Algorithm 1 on every row of W (T, n); rows are frozen once they stop."""
-    T, _ = W.shape
+    T, n = W.shape
+    order, Ws, Hs, flat_h, flat_hw = _sorted_rows(W, H)
+    if np.all(H == 1.0):  # unweighted: cluster masses are counts
+        flat_h = None
     C = C0.copy()
-    L = _assign_scalar(W, C)
+    corder, bnd = _assign_sorted(Ws, C)
     hist = np.full((T, max_iter + 1), np.nan)
-    hist[:, 0] = _objective_scalar(W, H, C, L, beta)
+    hist[:, 0] = _objective_sorted(Ws, Hs, C, corder, bnd, beta)
     n_iter = np.zeros(T, dtype=np.int64)
     reason = np.full(T, "max_iter", dtype="<U11")
     active = np.arange(T)
     for t in range(1, max_iter + 1):
         full = active.size == T
-        Wa = W if full else W[active]
-        Ha = H if full else H[active]
+        Wa = Ws if full else Ws[active]
+        Ha = Hs if full else Hs[active]
         Ca = C if full else C[active]
-        La = (L if full else L[active]) if t == 1 else _assign_scalar(Wa, Ca)
-        Cn = _update_scalar(Wa, Ha, La, Ca, beta)
-        En = _objective_scalar(Wa, Ha, Cn, La, beta)
+        if t == 1:
+            co, bd = corder, bnd
+        else:
+            co, bd = _assign_sorted(Wa, Ca)
+        A = _run_sums(flat_h, active, n, co, bd)
+        B = _run_sums(flat_hw, active, n, co, bd)
+        Cn = _update_scalar(A, B, Ca, beta)
+        En = _objective_sorted(Wa, Ha, Cn, co, bd, beta)
         prev = hist[active, t - 1]
         fixed = np.all(Cn == Ca, axis=1)  # before C is overwritten (Ca may be a view)
         small = np.abs(prev - En) <= tol * np.abs(prev)
         C[active] = Cn
-        L[active] = La
+        corder[active] = co
+        bnd[active] = bd
         hist[active, t] = En
         n_iter[active] = t
         reason[active[fixed]] = "fixed_point"
@@ -434,7 +530,7 @@ def _run_scalar(W, H, C0, beta, max_iter, tol):
         active = active[~(fixed | small)]
         if active.size == 0:
             break
-    return C, L, hist, n_iter, reason
+    return C, _labels_from_runs(order, corder, bnd), hist, n_iter, reason
 
 
 # --------------------------------------------------------------------------------------
@@ -896,7 +992,185 @@ def _segments_divide_and_conquer(x, wts, K):
     return b
 
 
-_SEGMENT_KERNEL = _segments_divide_and_conquer
+def _segments_smawk(x, wts, K):
+    r"""Optimal K-segmentation (module notes) by the SMAWK algorithm, O(K n) time.
+
+    Written in the subset of Python that numba compiles (:func:`_compiled_kernel`); it
+    also runs, slowly, as plain Python, which the tests use on small inputs. Each layer
+    :math:`D_k(j) = \min_{i<j} D_{k-1}(i) + \mathrm{cost}(i, j)` is the row-minimum
+    problem of a totally monotone matrix (rows j, columns i, entries with
+    :math:`i \ge j` infinite), solved by SMAWK (Aggarwal, Klawe, Moran, Shor and
+    Wilber 1987) without recursion: a downward pass applies REDUCE to the rows of each
+    level (level l holds every :math:`2^l`-th row) and stores the surviving columns with
+    the entry they gave for their row; an upward pass interpolates the minima of the
+    even rows of each level between those of the odd rows found one level deeper. Ties
+    go to the smallest column, as in the numpy kernel's interval cost
+    :math:`\sum h x^2 - (\sum h x)^2 / \sum h` on prefix sums of centred data.
+    """
+    n = x.shape[0]
+    b = np.empty(K + 1, dtype=np.int64)
+    b[0] = 0
+    b[K] = n
+    if K == 1:
+        return b
+    if K == n:
+        for k in range(K + 1):
+            b[k] = k
+        return b
+    tot = 0.0
+    s1 = 0.0
+    s0 = 0.0
+    for i in range(n):
+        tot += wts[i]
+        s1 += wts[i] * x[i]
+        s0 += x[i]
+    ref = s1 / tot if tot > 0 else s0 / n  # centring limits cancellation
+    P0 = np.zeros(n + 1)
+    P1 = np.zeros(n + 1)
+    P2 = np.zeros(n + 1)
+    for i in range(n):
+        xc = x[i] - ref
+        P0[i + 1] = P0[i] + wts[i]
+        P1[i + 1] = P1[i] + wts[i] * xc
+        P2[i + 1] = P2[i] + wts[i] * xc * xc
+    D = np.empty(n + 1)
+    Dn = np.empty(n + 1)
+    D[0] = np.inf
+    for j in range(1, n + 1):
+        D[j] = P2[j]
+        if P0[j] > 0:
+            D[j] -= P1[j] * P1[j] / P0[j]
+    args = np.zeros((max(K - 2, 1), n + 1), dtype=np.int32)
+    m_max = n - K + 1  # rows per layer
+    cbuf = np.empty(2 * m_max + 2, dtype=np.int64)
+    vbuf = np.empty(2 * m_max + 2)
+    offs = np.zeros(64, dtype=np.int64)
+    lens = np.zeros(64, dtype=np.int64)
+    for k in range(2, K):
+        arg = args[k - 2]
+        j_lo = k
+        i_lo = k - 1
+        m = n - K + 1  # rows j_lo .. j_lo + m - 1, columns i_lo .. i_lo + m - 1
+        n_lev = 0
+        while (m >> n_lev) >= 1:
+            n_lev += 1
+        # downward pass: REDUCE on every level
+        off = 0
+        for lev in range(n_lev):
+            ml = m >> lev
+            step = 1 << lev
+            r0 = j_lo + step - 1
+            n_in = m if lev == 0 else lens[lev - 1]
+            in_off = 0 if lev == 0 else offs[lev - 1]
+            top = 0
+            for t in range(n_in):
+                c = i_lo + t if lev == 0 else cbuf[in_off + t]
+                while top > 0:
+                    r = r0 + (top - 1) * step
+                    if c >= r:
+                        v = np.inf
+                    else:
+                        d0 = P0[r] - P0[c]
+                        d1 = P1[r] - P1[c]
+                        v = D[c] + (P2[r] - P2[c])
+                        if d0 > 0:
+                            v -= d1 * d1 / d0
+                    if vbuf[off + top - 1] > v:
+                        top -= 1
+                    else:
+                        break
+                if top < ml:
+                    r = r0 + top * step
+                    if c >= r:
+                        v = np.inf
+                    else:
+                        d0 = P0[r] - P0[c]
+                        d1 = P1[r] - P1[c]
+                        v = D[c] + (P2[r] - P2[c])
+                        if d0 > 0:
+                            v -= d1 * d1 / d0
+                    cbuf[off + top] = c
+                    vbuf[off + top] = v
+                    top += 1
+            offs[lev] = off
+            lens[lev] = top
+            off += top
+        # upward pass: interpolate the even rows of each level
+        for lev in range(n_lev - 1, -1, -1):
+            ml = m >> lev
+            step = 1 << lev
+            r0 = j_lo + step - 1
+            co = offs[lev]
+            nc = lens[lev]
+            pos = 0
+            for t in range(0, ml, 2):
+                r = r0 + t * step
+                last = cbuf[co + nc - 1] if t == ml - 1 else arg[r + step]
+                best = -1
+                bv = np.inf
+                while True:
+                    c = cbuf[co + pos]
+                    if c < r:
+                        d0 = P0[r] - P0[c]
+                        d1 = P1[r] - P1[c]
+                        v = D[c] + (P2[r] - P2[c])
+                        if d0 > 0:
+                            v -= d1 * d1 / d0
+                        if best < 0 or v < bv:
+                            bv = v
+                            best = c
+                    if c == last:
+                        break
+                    pos += 1
+                arg[r] = best
+                Dn[r] = bv
+        D, Dn = Dn, D
+    best = -1
+    bv = np.inf
+    for i in range(K - 1, n):
+        d0 = P0[n] - P0[i]
+        d1 = P1[n] - P1[i]
+        v = D[i] + (P2[n] - P2[i])
+        if d0 > 0:
+            v -= d1 * d1 / d0
+        if best < 0 or v < bv:
+            bv = v
+            best = i
+    b[K - 1] = best
+    for k in range(K - 1, 1, -1):
+        b[k - 1] = args[k - 2, b[k]]
+    return b
+
+
+_COMPILED: dict = {}
+
+
+def _compiled_kernel():
+    """The numba-compiled ``_segments_smawk``, or None when numba is not installed.
+
+    Compiled on first use (``cache=True`` keeps the machine code in ``__pycache__`` for
+    later processes), never at import time.
+    """
+    if "smawk" not in _COMPILED:
+        try:
+            import numba
+        except ImportError:
+            _COMPILED["smawk"] = None
+        else:
+            _COMPILED["smawk"] = numba.njit(cache=True, nogil=True)(_segments_smawk)
+    return _COMPILED["smawk"]
+
+
+def _segments_default(x, wts, K):
+    """Default ``_SEGMENT_KERNEL``: compiled SMAWK, O(K n), when numba is available;
+    otherwise (or beyond the int32 split-point tables) the numpy divide and conquer."""
+    kernel = _compiled_kernel()
+    if kernel is None or x.size >= 2**31 - 1:
+        return _segments_divide_and_conquer(x, wts, K)
+    return kernel(x, wts, K)
+
+
+_SEGMENT_KERNEL = _segments_default
 
 
 def optimal_kmeans_1d(w, n_clusters, *, h=None) -> KMeansResult:
@@ -911,10 +1185,13 @@ def optimal_kmeans_1d(w, n_clusters, *, h=None) -> KMeansResult:
     using that optimal clusters are intervals of the sorted weights. With prefix sums of
     :math:`h`, :math:`h w` and :math:`h w^2` the cost of any interval costs O(1), and
     :math:`D_k(j) = \min_{i<j} D_{k-1}(i) + \mathrm{cost}(i, j)` is solved layer by
-    layer; the optimal split point is monotone in j, so divide and conquer gives
-    O(K n log n) time (Wang & Song 2011; Grønlund et al. 2017). Equal weights are merged
-    (with summed h) before the DP, so equal weights always share a cluster. The result is
-    exact up to floating-point rounding in the prefix sums.
+    layer; the optimal split point is monotone in j (each layer is a totally monotone
+    matrix), so the SMAWK algorithm solves a layer in O(n), O(K n) in total, when numba
+    is installed (compiled on first use, then cached on disk); without numba a numpy
+    divide and conquer takes O(K n log n) (Wang & Song 2011; Grønlund et al. 2017;
+    Aggarwal et al. 1987). Both need O(K n) memory for the split points. Equal weights
+    are merged (with summed h) before the DP, so equal weights always share a cluster.
+    The result is exact up to floating-point rounding in the prefix sums.
 
     Parameters
     ----------
@@ -948,7 +1225,8 @@ def optimal_kmeans_1d(w, n_clusters, *, h=None) -> KMeansResult:
     ----------
     Bu et al. (2021), eq. (30); H. Wang and M. Song (2011), Ckmeans.1d.dp; A. Grønlund,
     K. G. Larsen, A. Mathiasen, J. S. Nielsen, S. Schneider, M. Song (2017), fast exact
-    k-means in 1D.
+    k-means in 1D; A. Aggarwal, M. M. Klawe, S. Moran, P. Shor, R. Wilber (1987), the
+    SMAWK matrix-searching algorithm.
 
     Examples
     --------

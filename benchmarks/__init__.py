@@ -1,0 +1,1 @@
+"""Benchmarks of infocompress against peer packages (run with ``python -m benchmarks.run_all``)."""

@@ -1,0 +1,172 @@
+"""Whole-book execution time and peak memory, per chapter notebook.
+
+Each notebook of ``notebooks/`` is executed top to bottom by nbclient in a fresh child
+process (outputs are not written back), with the environment of ``make nbval``
+(``INFOCOMPRESS_QUIET=1``, inline figures; ``--inplace`` writes the executed notebook back,
+which is how the stored outputs of the book are refreshed). For each notebook we record
+
+* ``wall_s``: wall-clock time of the execution (kernel start to shutdown);
+* ``kernel_cpu_s`` and ``kernel_peak_rss_mib``: CPU time and peak resident memory of the
+  kernel process (and anything it started), from ``getrusage(RUSAGE_CHILDREN)`` in the
+  child once the kernel has exited -- exact, not sampled;
+* ``tree_peak_rss_mib``: the largest sum of resident memory of the child and all its
+  descendants, sampled every 0.2 s with psutil (if installed);
+* the load average before and after, since the machine may be shared.
+
+Usage, from the repository root::
+
+    python -m benchmarks.book_timing                      # every notebook
+    python -m benchmarks.book_timing --notebooks rd_one_page.ipynb
+    python -m benchmarks.book_timing --out /tmp/book_timing.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from benchmarks._common import ROOT, log, machine_info, write_json
+
+NOTEBOOKS = ROOT / "notebooks"
+
+_RUNNER = r"""
+import json, os, re, resource, sys, time
+import nbformat
+from nbclient import NotebookClient
+
+path, timeout, inplace = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1"
+nb = nbformat.read(path, as_version=4)
+client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
+                        resources={"metadata": {"path": os.path.dirname(path)}})
+error = None
+t0 = time.perf_counter()
+try:
+    client.execute()
+except Exception as exc:  # report, do not crash: the timing run goes on
+    first = re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).strip().splitlines()
+    error = type(exc).__name__ + (": " + first[-1][:300] if first else "")
+wall = time.perf_counter() - t0
+if inplace and error is None:
+    nbformat.write(nb, path)
+ch = resource.getrusage(resource.RUSAGE_CHILDREN)
+me = resource.getrusage(resource.RUSAGE_SELF)
+print("BOOK_TIMING " + json.dumps({
+    "error": error, "wall_s": wall,
+    "kernel_cpu_s": ch.ru_utime + ch.ru_stime,
+    "kernel_peak_rss_mib": ch.ru_maxrss / 1024,
+    "runner_peak_rss_mib": me.ru_maxrss / 1024,
+    "n_cells": len(nb.cells),
+}))
+"""
+
+
+def _sample_tree_rss(pid: int, stop: threading.Event, out: dict) -> None:
+    """Largest summed RSS of process ``pid`` and its descendants, sampled every 0.2 s."""
+    try:
+        import psutil
+    except ImportError:
+        out["peak"] = None
+        return
+    peak = 0
+    try:
+        root = psutil.Process(pid)
+    except psutil.Error:
+        out["peak"] = None
+        return
+    while not stop.is_set():
+        total = 0
+        try:
+            procs = [root, *root.children(recursive=True)]
+        except psutil.Error:
+            break
+        for p in procs:
+            try:
+                total += p.memory_info().rss
+            except psutil.Error:
+                pass
+        peak = max(peak, total)
+        stop.wait(0.2)
+    out["peak"] = peak / 2**20
+
+
+def time_notebook(path: Path, timeout: int, inplace: bool = False) -> dict:
+    env = dict(os.environ, INFOCOMPRESS_QUIET="1", PYDEVD_DISABLE_FILE_VALIDATION="1")
+    env.pop("MPLBACKEND", None)  # the inline backend, as in the book
+    load_before = list(os.getloadavg())
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-c", _RUNNER, str(path), str(timeout),
+                             "1" if inplace else "0"],
+                            cwd=path.parent, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    stop, sampled = threading.Event(), {}
+    sampler = threading.Thread(target=_sample_tree_rss, args=(proc.pid, stop, sampled))
+    sampler.start()
+    stdout, stderr = proc.communicate()
+    stop.set()
+    sampler.join()
+    total_wall = time.perf_counter() - t0
+    record = {"notebook": path.name, "returncode": proc.returncode}
+    lines = [ln for ln in stdout.splitlines() if ln.startswith("BOOK_TIMING ")]
+    if lines:
+        record.update(json.loads(lines[-1][len("BOOK_TIMING "):]))
+    else:
+        tail = stderr.strip().splitlines()[-1:] if stderr.strip() else []
+        record["error"] = "runner failed" + (": " + tail[0][:300] if tail else "")
+    record["status"] = "ok" if record.get("error") is None and proc.returncode == 0 else "failed"
+    record["process_wall_s"] = total_wall
+    record["tree_peak_rss_mib"] = sampled.get("peak")
+    record["load_average_before"] = load_before
+    record["load_average_after"] = list(os.getloadavg())
+    return record
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description="Execution time and peak memory per notebook.")
+    parser.add_argument("--notebooks", nargs="*", default=None,
+                        help="notebook file names in notebooks/ (default: all)")
+    parser.add_argument("--timeout", type=int, default=1200, help="per-cell timeout [s]")
+    parser.add_argument("--inplace", action="store_true",
+                        help="write the executed notebooks back (refreshes stored outputs)")
+    parser.add_argument("--exclude", nargs="*", default=(),
+                        help="notebook file names to skip")
+    parser.add_argument("--out", default=None,
+                        help="output JSON file (default: benchmarks/results/book_timing.json)")
+    args = parser.parse_args(argv)
+    if args.notebooks:
+        paths = [NOTEBOOKS / name for name in args.notebooks]
+    else:
+        paths = sorted(NOTEBOOKS.glob("*.ipynb"))
+    paths = [p for p in paths if p.name not in set(args.exclude)]
+    records = []
+    for path in paths:
+        log(f"book: {path.name}")
+        rec = time_notebook(path, args.timeout, args.inplace)
+        log(f"  {rec['status']}: {rec.get('wall_s', float('nan')):.1f} s, kernel peak "
+            f"{rec.get('kernel_peak_rss_mib', float('nan')):.0f} MiB")
+        records.append(rec)
+    payload = {
+        "benchmark": "book_timing",
+        "description": "execution of each notebook by nbclient in a fresh process "
+                       "(INFOCOMPRESS_QUIET=1, inline figures); "
+                       + ("outputs written back" if args.inplace else "outputs not written back"),
+        "machine": machine_info(),
+        "notebooks": records,
+        "total_wall_s": sum(r.get("wall_s", 0.0) for r in records),
+        "total_kernel_cpu_s": sum(r.get("kernel_cpu_s", 0.0) for r in records),
+        "all_ok": all(r["status"] == "ok" for r in records),
+    }
+    if args.out:
+        Path(args.out).write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
+    else:
+        write_json("book_timing", payload)
+    return 0 if payload["all_ok"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
