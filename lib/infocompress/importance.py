@@ -76,6 +76,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, jacrev, vmap
 
+from . import nets
 from ._checks import as_generator, check_int
 from ._progress import progress_bar
 
@@ -192,8 +193,7 @@ def compressible_parameters(model) -> list[str]:
     ['0.weight', '2.weight']
     """
     _check_model(model)
-    return [f"{name}.weight" if name else "weight" for name, mod in model.named_modules()
-            if isinstance(mod, (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d))]
+    return nets.quantizable_parameters(model)
 
 
 # --------------------------------------------------------------------------------------
@@ -289,7 +289,6 @@ def importance_diagonal(model, x, y=None, *, kind="fisher", hessian_method="gaus
 
 
 def _importance(model, xt, yt, kind, hessian_method, batch_size, dev, progress):
-    from . import nets
 
     was_training = model.training
     model.eval()
