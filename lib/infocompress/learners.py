@@ -870,7 +870,7 @@ def _oracle_args(d, n, D, noise_var):
     D = check_nonnegative(D, "D")
     if np.any(D > d * v / n):
         raise ValueError(f"D must be <= d*noise_var/n = {d * v / n}, got {np.max(D)}")
-    alpha = n * D / (d * v)
+    alpha = np.minimum(1.0, n * D / (d * v))  # rounding can give 1 + 2**-52 at the top
     return d, n, D, v, alpha
 
 
