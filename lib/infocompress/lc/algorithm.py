@@ -254,6 +254,14 @@ class LCResult:
 # --------------------------------------------------------------------------------------
 # the LC loop
 # --------------------------------------------------------------------------------------
+def _pack(groups, entries, items):
+    """Per-group results as the caller gave the groups: one array, or a dict by group key."""
+    if groups.kind == "array":
+        return items[0]
+    return {(keys if len(keys) > 1 else keys[0]): it
+            for (keys, _), it in zip(entries, items, strict=True)}
+
+
 def lc_algorithm(l_step, compression, w_ref, mus, *, augmented=True, tol=0.0, loss=None,
                  inner=1):
     """Learning-compression algorithm (quadratic penalty or augmented Lagrangian).
@@ -405,19 +413,13 @@ def _lc_loop(l_step, groups, mus, augmented, tol, loss, inner):
     n_iter = k + 1
     path = {name: v[:n_iter] for name, v in path.items()}
 
-    def pack(items):
-        if groups.kind == "array":
-            return items[0]
-        return {(keys if len(keys) > 1 else keys[0]): it
-                for (keys, _), it in zip(entries, items, strict=True)}
-
     return LCResult(
         w=groups.wrap(_compressed(groups, w, deltas)),
-        theta=pack(thetas),
+        theta=_pack(groups, entries, thetas),
         w_dc=groups.wrap(_compressed(groups, groups.w_ref, delta_dc)),
-        theta_dc=pack(theta_dc),
+        theta_dc=_pack(groups, entries, theta_dc),
         w_unconstrained=groups.wrap(w),
-        lam=pack(lams),
+        lam=_pack(groups, entries, lams),
         path=path,
         converged=converged,
         n_iter=n_iter,
@@ -510,19 +512,13 @@ def iterated_direct_compression(retrain, compression, w_ref, n_iter, *, loss=Non
             path["loss_compressed"][k] = float(loss(groups.wrap(
                 _compressed(groups, w, deltas))))
 
-    def pack(items):
-        if groups.kind == "array":
-            return items[0]
-        return {(keys if len(keys) > 1 else keys[0]): it
-                for (keys, _), it in zip(entries, items, strict=True)}
-
     return LCResult(
         w=groups.wrap(_compressed(groups, w, deltas)),
-        theta=pack(thetas),
+        theta=_pack(groups, entries, thetas),
         w_dc=groups.wrap(_compressed(groups, groups.w_ref, delta_dc)),
-        theta_dc=pack(theta_dc),
+        theta_dc=_pack(groups, entries, theta_dc),
         w_unconstrained=groups.wrap(w),
-        lam=pack([np.zeros_like(d) for d in deltas]),
+        lam=_pack(groups, entries, [np.zeros_like(d) for d in deltas]),
         path=path,
         converged=False,
         n_iter=n_iter,
