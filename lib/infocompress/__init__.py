@@ -27,6 +27,7 @@ __all__ = [
     "mi",
     "nets",
     "plotting",
+    "progress",
     "quantize",
     "ratedistortion",
     "waterfilling",

@@ -88,7 +88,6 @@ from ._checks import (
     check_nonnegative,
     check_positive,
 )
-from ._progress import progress_bar
 from .channels import OracleChannel
 from .linreg import (
     covariance_matrix,
@@ -98,6 +97,7 @@ from .linreg import (
     population_risk,
     sample_datasets,
 )
+from .progress import progress_bar
 
 __all__ = [
     "METHODS",

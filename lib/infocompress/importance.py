@@ -78,7 +78,7 @@ from torch.func import functional_call, jacrev, vmap
 
 from . import nets
 from ._checks import as_generator, check_int
-from ._progress import progress_bar
+from .progress import progress_bar
 
 __all__ = [
     "KINDS",

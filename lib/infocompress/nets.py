@@ -40,7 +40,7 @@ from torch import nn
 from torch.func import functional_call, grad, jacrev, stack_module_state, vmap
 
 from ._checks import as_generator, check_int
-from ._progress import progress_bar
+from .progress import progress_bar
 
 __all__ = [
     "HESSIAN_METHODS",

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._checks import as_finite_array, check_int, check_nonnegative
+from ..progress import progress_bar
 from .compression import Compression, CompressionTask
 
 __all__ = [
@@ -263,7 +264,7 @@ def _pack(groups, entries, items):
 
 
 def lc_algorithm(l_step, compression, w_ref, mus, *, augmented=True, tol=0.0, loss=None,
-                 inner=1):
+                 inner=1, progress=None):
     """Learning-compression algorithm (quadratic penalty or augmented Lagrangian).
 
     Solves the compression problem
@@ -319,6 +320,9 @@ def lc_algorithm(l_step, compression, w_ref, mus, *, augmented=True, tol=0.0, lo
         iteration for :attr:`LCResult.path`.
     inner : int, default 1
         L/C alternations per value of :math:`\\mu`, >= 1.
+    progress : bool or None, optional
+        Progress bar over the schedule (see :func:`infocompress.progress.progress_enabled`;
+        it appears only after 2 s).
 
     Returns
     -------
@@ -357,10 +361,10 @@ def lc_algorithm(l_step, compression, w_ref, mus, *, augmented=True, tol=0.0, lo
     tol = float(check_nonnegative(tol, "tol"))
     inner = check_int(inner, "inner", low=1)
     groups = _Groups(w_ref, compression)
-    return _lc_loop(l_step, groups, mus, bool(augmented), tol, loss, inner)
+    return _lc_loop(l_step, groups, mus, bool(augmented), tol, loss, inner, progress)
 
 
-def _lc_loop(l_step, groups, mus, augmented, tol, loss, inner):
+def _lc_loop(l_step, groups, mus, augmented, tol, loss, inner, progress):
     entries = groups.entries
     w = {k: v.copy() for k, v in groups.w_ref.items()}
 
@@ -376,7 +380,7 @@ def _lc_loop(l_step, groups, mus, augmented, tol, loss, inner):
                                                    "loss_compressed", "delta_change")}
     converged = False
     k = -1
-    for k, mu in enumerate(mus):
+    for k, mu in enumerate(progress_bar(mus, desc="LC schedule", progress=progress)):
         for _ in range(inner):
             # L step on the shifted target Delta(theta) + lam / mu
             target = {key: None for key in groups.keys}

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._checks import as_finite_array, check_int, check_nonnegative, check_positive
+from ..progress import progress_bar
 from .algorithm import check_mus, iterated_direct_compression, lc_algorithm
 from .compression import Binarization, Compression, FixedCodebook, Pruning
 
@@ -313,7 +314,7 @@ def _prepare(X, y, compression, w_ref):
 # LC on least squares
 # --------------------------------------------------------------------------------------
 def lc_least_squares(X, y, compression, mus, *, augmented=True, tol=0.0, w_ref=None,
-                     l_step_iters=None, inner=1, keep_iterates=False):
+                     l_step_iters=None, inner=1, keep_iterates=False, progress=None):
     """LC algorithm for :math:`\\min_w \\frac1n\\|y - Xw\\|^2` s.t. :math:`w = \\Delta(\\Theta)`.
 
     The L step solves :math:`(\\tfrac2n X^\\top X + \\mu I) w = \\tfrac2n X^\\top y +
@@ -348,6 +349,9 @@ def lc_least_squares(X, y, compression, mus, *, augmented=True, tol=0.0, w_ref=N
     keep_iterates : bool, default False
         Batch only: also store ``path["w"]`` and ``path["delta"]``, the L-step iterate and
         the compressed model after every value of :math:`\\mu` (shape ``(K, B, d)``).
+    progress : bool or None, optional
+        Progress bar over the schedule (see :func:`infocompress.progress.progress_enabled`;
+        it appears only after 2 s).
 
     Returns
     -------
@@ -382,7 +386,8 @@ def lc_least_squares(X, y, compression, mus, *, augmented=True, tol=0.0, w_ref=N
         else:
             step = least_squares_gd_l_step(X, y, l_step_iters)
         res = lc_algorithm(step, compression, w_ref, mus, augmented=augmented, tol=tol,
-                           loss=lambda w: float(_loss(w, X, y)), inner=inner)
+                           loss=lambda w: float(_loss(w, X, y)), inner=inner,
+                           progress=progress)
         return LSResult(
             w=res.w, w_dc=res.w_dc, w_ref=w_ref, w_unconstrained=res.w_unconstrained,
             loss=float(_loss(res.w, X, y)), loss_dc=float(_loss(res.w_dc, X, y)),
@@ -390,10 +395,11 @@ def lc_least_squares(X, y, compression, mus, *, augmented=True, tol=0.0, w_ref=N
             n_iter=res.n_iter, theta=res.theta,
         )
     return _lc_ls_batch(X, y, compression, mus, bool(augmented), tol, w_ref, l_step_iters,
-                        inner, bool(keep_iterates))
+                        inner, bool(keep_iterates), progress)
 
 
-def _lc_ls_batch(X, y, comp, mus, augmented, tol, w_ref, l_step_iters, inner, keep):
+def _lc_ls_batch(X, y, comp, mus, augmented, tol, w_ref, l_step_iters, inner, keep,
+                 progress):
     B = X.shape[0]
     quad = _Quadratic(X, y)
     w = w_ref.copy()
@@ -408,7 +414,8 @@ def _lc_ls_batch(X, y, comp, mus, augmented, tol, w_ref, l_step_iters, inner, ke
         path["delta"] = np.empty((K,) + w.shape)
     active = np.ones(B, dtype=bool)
     n_iter = np.zeros(B, dtype=int)
-    for k, mu in enumerate(mus):
+    for k, mu in enumerate(progress_bar(mus, desc=f"LC schedule, {B} problems",
+                                        progress=progress)):
         if active.any():
             a = active
             sub = _Sub(quad, a)

@@ -15,6 +15,7 @@ from torch import nn
 from torch.func import functional_call
 
 from .._checks import as_finite_array, as_generator, check_int, check_nonnegative
+from ..progress import progress_bar
 from .algorithm import _Groups
 from .compression import BinarizedTheta, LowRankTheta, PrunedTheta, QuantizedTheta
 
@@ -368,7 +369,7 @@ def _theta_update(theta, tp):
 
 
 def torch_retrain(model, loss_fn, data, compression, theta, *, epochs, batch_size,
-                  lr_schedule, optimizer="adam", momentum=0.0, rng=None):
+                  lr_schedule, optimizer="adam", momentum=0.0, rng=None, progress=None):
     """Retrain a compressed net with its compression structure fixed ("DC + retraining").
 
     The compressed groups are parameterised by the continuous part of their ``theta``
@@ -400,6 +401,9 @@ def torch_retrain(model, loss_fn, data, compression, theta, *, epochs, batch_siz
     momentum : float, default 0.0
         Heavy-ball momentum of SGD (ignored by Adam).
     rng : None, int or numpy.random.Generator
+    progress : bool or None, optional
+        Progress bar over epochs (see :func:`infocompress.progress.progress_enabled`; it
+        appears only after 2 s).
 
     Returns
     -------
@@ -480,7 +484,7 @@ def torch_retrain(model, loss_fn, data, compression, theta, *, epochs, batch_siz
     gen = _torch_gen(rng)
     n = x.shape[0]
     t = 0
-    for _ in range(epochs):
+    for _ in progress_bar(range(epochs), desc="retraining", progress=progress):
         perm = torch.randperm(n, generator=gen)
         for s in range(0, n, batch_size):
             idx = perm[s:s + batch_size]
