@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum
 export INFOCOMPRESS_QUIET ?= 1
 export PYDEVD_DISABLE_FILE_VALIDATION = 1
 
-.PHONY: book test venv unit nbval lint book-stored mathjax render chromium clean
+.PHONY: book test venv unit nbval lint book-stored mathjax render chromium seed-audit clean
 
 # MathJax is bundled into the book (no CDN): fetched once from the npm registry.
 MATHJAX_VERSION := 3.2.2
@@ -64,6 +64,12 @@ book-stored: $(STAMP) $(MATHJAX)
 render: $(STAMP) chromium
 	INFOCOMPRESS_REQUIRE_RENDER=1 INFOCOMPRESS_HTML=_build/stored/_build/html \
 		$(BIN)/python -m pytest -p no:cacheprovider tests/render -q
+
+# Statistical audit (slow, about 45 min on 2 cores; not part of `make test`): every chapter
+# re-executed under five further seeds; the outcome feeds the book's audit appendix.
+seed-audit: $(STAMP)
+	INFOCOMPRESS_SEED_AUDIT_JSON=benchmarks/results/seed_audit.json \
+		$(BIN)/python -m pytest -p no:cacheprovider -m slow tests/test_seed_audit.py -v
 
 chromium:
 	@command -v chromium > /dev/null && command -v chromedriver > /dev/null || { \

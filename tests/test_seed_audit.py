@@ -17,8 +17,10 @@ results, are skipped) and every alternative ``i = 1..5`` the test
    working directory = that copy of ``notebooks/`` (relative paths between notebooks keep
    working), ``INFOCOMPRESS_QUIET=1``, ``MPLBACKEND=Agg``, at most 1800 s per notebook;
 3. passes when no cell raised, and records the outcome in ``_build/seed_audit.json``
-   (override the path with the environment variable ``INFOCOMPRESS_SEED_AUDIT_JSON``),
-   one entry per (notebook, alternative), so that the book can show the audit.
+   (override the path with the environment variable ``INFOCOMPRESS_SEED_AUDIT_JSON``;
+   ``make seed-audit`` writes ``benchmarks/results/seed_audit.json``, which the book's
+   audit appendix shows), one entry per (notebook, alternative), with the digest of the
+   chapter's code and the git commit, so that the book can mark runs of older code stale.
 
 The audit costs about five executions of the whole book, so it is marked ``slow`` and
 deselected by default. Run it with::
@@ -33,6 +35,8 @@ import json
 import os
 import re
 import shutil
+import subprocess
+import sys
 import time
 import traceback
 from datetime import datetime, timezone
@@ -43,6 +47,9 @@ import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "book" / "_ext"))
+from status_table import code_digest  # noqa: E402  (the book marks runs of changed code stale)
+
 NOTEBOOKS = ROOT / "notebooks"
 SUMMARY_ENV = "INFOCOMPRESS_SEED_AUDIT_JSON"
 DEFAULT_SUMMARY = ROOT / "_build" / "seed_audit.json"
@@ -94,6 +101,19 @@ def reseed(nb, name: str, seed: int) -> int:
     return original
 
 
+def current_commit() -> str | None:
+    """Provenance: the HEAD commit, with ``-dirty`` for local changes (results files aside)."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True,
+                              text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--",
+                                ".", ":(exclude)benchmarks/results"],
+                               cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return head + ("-dirty" if dirty.strip() else "")
+
+
 def summary_path() -> Path:
     return Path(os.environ.get(SUMMARY_ENV) or DEFAULT_SUMMARY)
 
@@ -112,6 +132,7 @@ def record(entry: dict) -> None:
         "description": "Chapters re-executed with alternative seeds (tests/test_seed_audit.py)",
         "n_alternatives": N_ALTERNATIVES,
         "updated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "commit": current_commit(),
         "runs": sorted(runs.values(), key=lambda r: (r["notebook"], r["alternative"])),
     }
     tmp = path.with_suffix(".json.tmp")
@@ -156,6 +177,7 @@ CASES = [
 @pytest.mark.parametrize("notebook,alternative", CASES)
 def test_notebook_passes_under_another_seed(notebook, alternative, tmp_path, monkeypatch):
     nb = nbformat.read(notebook, as_version=4)
+    digest = code_digest(nb)
     original = find_seed(nb, notebook.name)
     seed = audit_seed(original, alternative)
     reseed(nb, notebook.name, seed)
@@ -166,7 +188,7 @@ def test_notebook_passes_under_another_seed(notebook, alternative, tmp_path, mon
     monkeypatch.setenv("INFOCOMPRESS_QUIET", "1")
     monkeypatch.setenv("MPLBACKEND", "Agg")
     entry = {"notebook": notebook.name, "alternative": alternative, "seed": seed,
-             "original_seed": original}
+             "original_seed": original, "code_digest": digest}
     start = time.monotonic()
     error = None
     try:
@@ -215,3 +237,18 @@ def test_audit_seeds_and_reseeding():
     bad = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("rng = None")])
     with pytest.raises(pytest.fail.Exception, match="bad.ipynb"):
         find_seed(bad, "bad.ipynb")
+
+
+def test_code_digest_sees_code_only():
+    """The book marks an audit run stale by this digest: outputs and prose must not change
+    it, any edit of code must."""
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# Title"),
+        nbformat.v4.new_code_cell("rng = np.random.default_rng(3)\nx = rng.random()"),
+    ])
+    before = code_digest(nb)
+    nb.cells[1].outputs = [nbformat.v4.new_output("stream", text="0.1\n")]
+    nb.cells[0].source = "# Another title"
+    assert code_digest(nb) == before
+    nb.cells[1].source += "\ny = 2 * x"
+    assert code_digest(nb) != before

@@ -1,4 +1,6 @@
-"""Sphinx directive ``status-table``: the book's results at a glance, read from the notebooks.
+"""Sphinx directives that build the book's status pages from the notebooks themselves.
+
+``status-table``: the book's results at a glance, read from the notebooks.
 
 For every notebook listed in ``_toc.yml`` (in order) the table shows the chapter, the results
 of the papers it states (the titles of its ``prf`` directives: theorems, lemmas,
@@ -6,10 +8,16 @@ propositions, corollaries, remarks, algorithms) and the figures it reproduces (s
 naming a figure), and the status of its checks read from the *stored outputs*: the number of
 check tables that printed ``verified: N of N checks pass``, and whether any cell stored an
 error. Nothing in the table is typed by hand.
+
+``check-audit``: every verified Monte-Carlo check with its tolerance and false-alarm
+probability. ``seed-audit``: the outcome of re-executing every chapter under five further
+seeds (``tests/test_seed_audit.py``), read from the JSON file that test writes, with each
+run marked *stale* when the chapter's code has changed since.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import pathlib
 import re
@@ -162,6 +170,80 @@ class CheckAudit(Directive):
         return [container]
 
 
+def code_digest(nb: dict) -> str:
+    """SHA-256 (first 16 hex digits) of a notebook's code: its code cells' sources, in order.
+
+    Outputs, metadata and markdown do not enter, so re-executing a notebook or editing its
+    prose keeps the digest; any change of code changes it.
+    """
+    code = "\n\x00\n".join("".join(c["source"]) for c in nb["cells"]
+                             if c["cell_type"] == "code")
+    return hashlib.sha256(code.encode()).hexdigest()[:16]
+
+
+class SeedAudit(Directive):
+    """Table of the seed audit: one row per chapter, one column per alternative seed."""
+
+    has_content = False
+    option_spec = {"results": str}
+
+    def run(self):
+        env = self.state.document.settings.env
+        root = pathlib.Path(env.srcdir)
+        path = root / self.options.get("results", "benchmarks/results/seed_audit.json")
+        env.note_dependency(str(path))
+        container = nodes.container(classes=["seed-audit"])
+        if not path.is_file():
+            text = [f"The seed audit has not been run on this copy (no `{path.name}`)."]
+            self.state.nested_parse(StringList(text), self.content_offset, container)
+            return [container]
+        data = json.loads(path.read_text())
+        n_alt = int(data["n_alternatives"])
+        runs = {(r["notebook"], r["alternative"]): r for r in data["runs"]}
+        header = ["* - Chapter", "  - Stored seed"] + [f"  - Seed {i}" for i in
+                                                       range(1, n_alt + 1)]
+        lines = ["```{list-table}", ":header-rows: 1", "", *header]
+        counts = {"pass": 0, "FAIL": 0, "missing": 0, "stale": 0}
+        failures = []
+        for _caption, doc in _toc_entries(root):
+            nb_path = root / f"{doc}.ipynb"
+            if not nb_path.is_file() or nb_path.name.startswith("appendix_"):
+                continue
+            env.note_dependency(str(nb_path))
+            digest = code_digest(json.loads(nb_path.read_text()))
+            row, original = [], "—"
+            for i in range(1, n_alt + 1):
+                r = runs.get((nb_path.name, i))
+                if r is None:
+                    counts["missing"] += 1
+                    row.append("not run")
+                    continue
+                original = str(r["original_seed"])
+                outcome = "pass" if r["passed"] else "FAIL"
+                counts[outcome] += 1
+                cell = f"{outcome}, {r['seed']} ({r['seconds']:.0f} s)"
+                if r.get("code_digest") != digest:
+                    counts["stale"] += 1
+                    cell += ", stale"
+                if not r["passed"]:
+                    failures.append((doc, r))
+                row.append(cell)
+            lines += [f"* - {{doc}}`/{doc}`", f"  - {original}"] + [f"  - {c}" for c in row]
+        lines.append("```")
+        total = counts["pass"] + counts["FAIL"]
+        summary = (f"{total} runs recorded ({data.get('updated', 'unknown date')}, commit "
+                   f"`{str(data.get('commit') or 'unknown')[:10]}`): **{counts['pass']} passed, "
+                   f"{counts['FAIL']} failed**; {counts['missing']} (chapter, seed) pairs not "
+                   f"run; {counts['stale']} runs marked *stale* (the chapter's code changed "
+                   f"after the run).")
+        out = [summary, ""] + lines
+        for doc, r in failures:
+            out += ["", f"Failure in {{doc}}`/{doc}` with seed {r['seed']}:", "",
+                    "```text", *(r.get("error") or "").splitlines(), "```"]
+        self.state.nested_parse(StringList(out), self.content_offset, container)
+        return [container]
+
+
 def _escape(text: str) -> str:
     """Titles are the authors' own MyST (math included): only table-breaking newlines go."""
     return " ".join(text.split())
@@ -170,4 +252,5 @@ def _escape(text: str) -> str:
 def setup(app):
     app.add_directive("status-table", StatusTable)
     app.add_directive("check-audit", CheckAudit)
+    app.add_directive("seed-audit", SeedAudit)
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}
