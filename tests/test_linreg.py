@@ -51,14 +51,21 @@ def test_erm_gradient_vanishes():
     assert np.allclose(grad, 0.0, atol=1e-9)
 
 
-@pytest.mark.parametrize("d,n,cov", [(3, 8, None), (5, 12, [1.0, 2.0, 0.5, 3.0, 1.5]),
-                                     (2, 4, None)])
+@pytest.mark.parametrize("d,n,cov", [(3, 12, None), (5, 14, [1.0, 2.0, 0.5, 3.0, 1.5]),
+                                     (2, 10, None)])
 def test_lemma3_generalization_error_by_monte_carlo(d, n, cov):
-    """Lemma 3: the closed form does not depend on Sigma_X; check it by Monte-Carlo."""
+    """Lemma 3: the closed form does not depend on Sigma_X; check it by Monte-Carlo.
+
+    Only cases with nu = n - d + 1 > 8 are checked against a standard error: for smaller
+    n the gap's fourth (nu <= 8) or second (nu <= 4) moment is infinite and its sample SE is
+    unreliable. (An earlier version checked d=2, n=4 and d=3, n=8 this way; the seed audit
+    of the test suite made the n=4 case fail, see tests/conftest.py.) The chapter on
+    Lemma 3 covers n = d + 2 and d + 3 exactly, with sympy.
+    """
     rng = np.random.default_rng(10 + d)
     w_star = rng.standard_normal(d)
-    X, Y = linreg.sample_datasets(w_star, n, trials=400_000 if n == 4 else 100_000,
-                                  sigma_x=cov, noise_var=0.7, rng=rng)
+    X, Y = linreg.sample_datasets(w_star, n, trials=100_000, sigma_x=cov, noise_var=0.7,
+                                  rng=rng)
     W = linreg.erm(X, Y)
     gap = linreg.population_risk(W, w_star, sigma_x=cov, noise_var=0.7) - \
         linreg.empirical_risk(W, X, Y)

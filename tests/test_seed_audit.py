@@ -22,6 +22,10 @@ results, are skipped) and every alternative ``i = 1..5`` the test
    audit appendix shows), one entry per (notebook, alternative), with the digest of the
    chapter's code and the git commit, so that the book can mark runs of older code stale.
 
+The same file re-runs the unit and property tests (``tests/``, doctests excluded) five
+times with ``INFOCOMPRESS_TEST_SEED_OFFSET=1..5``, which mixes the offset into every integer
+numpy seed (tests/conftest.py), and records those runs under the name ``tests``.
+
 The audit costs about five executions of the whole book, so it is marked ``slow`` and
 deselected by default. Run it with::
 
@@ -48,7 +52,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
-from status_table import code_digest  # noqa: E402  (the book marks runs of changed code stale)
+from status_table import SUITE, code_digest, suite_digest  # noqa: E402  (stale-run marks)
 
 NOTEBOOKS = ROOT / "notebooks"
 SUMMARY_ENV = "INFOCOMPRESS_SEED_AUDIT_JSON"
@@ -127,12 +131,13 @@ def record(entry: dict) -> None:
     except (FileNotFoundError, json.JSONDecodeError):
         data = {}
     runs = {(r["notebook"], r["alternative"]): r for r in data.get("runs", [])}
-    runs[(entry["notebook"], entry["alternative"])] = entry
+    for r in runs.values():  # files of an earlier harness kept the commit once per file
+        r.setdefault("commit", data.get("commit"))
+    runs[(entry["notebook"], entry["alternative"])] = dict(entry, commit=current_commit())
     data = {
         "description": "Chapters re-executed with alternative seeds (tests/test_seed_audit.py)",
         "n_alternatives": N_ALTERNATIVES,
         "updated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "commit": current_commit(),
         "runs": sorted(runs.values(), key=lambda r: (r["notebook"], r["alternative"])),
     }
     tmp = path.with_suffix(".json.tmp")
@@ -200,6 +205,28 @@ def test_notebook_passes_under_another_seed(notebook, alternative, tmp_path, mon
     if error is not None:
         pytest.fail(f"{notebook.name} with seed {seed} (alternative {alternative}, stored seed "
                     f"{original}) failed:\n{error}", pytrace=False)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("offset", range(1, N_ALTERNATIVES + 1), ids=lambda k: f"offset{k}")
+def test_unit_suite_passes_under_another_seed(offset):
+    """The unit and property tests again, every integer numpy seed mixed with ``offset``
+    (see tests/conftest.py). Doctests are left out: they print exact numbers for their seeds."""
+    env = dict(os.environ, INFOCOMPRESS_TEST_SEED_OFFSET=str(offset), INFOCOMPRESS_QUIET="1",
+               MPLBACKEND="Agg")
+    start = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--tb=line",
+         "tests", "--ignore=tests/render"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=NOTEBOOK_TIMEOUT)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.strip()]
+    error = None if proc.returncode == 0 else "\n".join(
+        [ln for ln in lines if ln.startswith(("FAILED", "ERROR", "/", "E "))][-20:] + lines[-1:])
+    record({"notebook": SUITE, "alternative": offset, "seed": offset, "original_seed": 0,
+            "code_digest": suite_digest(ROOT), "passed": error is None,
+            "seconds": round(time.monotonic() - start, 1), "error": error})
+    if error is not None:
+        pytest.fail(f"unit tests with seed offset {offset} failed:\n{error}", pytrace=False)
 
 
 def test_every_chapter_has_one_literal_seed_in_its_first_code_cell():

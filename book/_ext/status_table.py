@@ -181,6 +181,17 @@ def code_digest(nb: dict) -> str:
     return hashlib.sha256(code.encode()).hexdigest()[:16]
 
 
+def suite_digest(root: pathlib.Path) -> str:
+    """SHA-256 (first 16 hex digits) of the unit-test suite: every ``tests/*.py``, by name."""
+    h = hashlib.sha256()
+    for path in sorted((root / "tests").glob("*.py")):
+        h.update(path.name.encode() + b"\x00" + path.read_bytes() + b"\x00")
+    return h.hexdigest()[:16]
+
+
+SUITE = "tests"  # the audit's name for the unit-test suite run under a seed offset
+
+
 class SeedAudit(Directive):
     """Table of the seed audit: one row per chapter, one column per alternative seed."""
 
@@ -229,16 +240,40 @@ class SeedAudit(Directive):
                     failures.append((doc, r))
                 row.append(cell)
             lines += [f"* - {{doc}}`/{doc}`", f"  - {original}"] + [f"  - {c}" for c in row]
+        suite = [runs.get((SUITE, i)) for i in range(1, n_alt + 1)]
+        if any(suite):
+            digest = suite_digest(root)
+            row = []
+            for r in suite:
+                if r is None:
+                    counts["missing"] += 1
+                    row.append("not run")
+                    continue
+                outcome = "pass" if r["passed"] else "FAIL"
+                counts[outcome] += 1
+                cell = f"{outcome}, offset {r['seed']} ({r['seconds']:.0f} s)"
+                if r.get("code_digest") != digest:
+                    counts["stale"] += 1
+                    cell += ", stale"
+                if not r["passed"]:
+                    failures.append(("unit-test suite", r))
+                row.append(cell)
+            lines += ["* - unit and property tests (`tests/`, doctests excluded)",
+                      "  - offset 0"] + [f"  - {c}" for c in row]
         lines.append("```")
         total = counts["pass"] + counts["FAIL"]
-        summary = (f"{total} runs recorded ({data.get('updated', 'unknown date')}, commit "
-                   f"`{str(data.get('commit') or 'unknown')[:10]}`): **{counts['pass']} passed, "
+        commits = sorted({str(r.get("commit") or data.get("commit") or "unknown")[:10]
+                          for r in data["runs"]})
+        summary = (f"{total} runs recorded (last {data.get('updated', 'unknown date')}; "
+                   f"commit{'s' if len(commits) > 1 else ''} "
+                   f"{', '.join(f'`{c}`' for c in commits)}): **{counts['pass']} passed, "
                    f"{counts['FAIL']} failed**; {counts['missing']} (chapter, seed) pairs not "
                    f"run; {counts['stale']} runs marked *stale* (the chapter's code changed "
                    f"after the run).")
         out = [summary, ""] + lines
         for doc, r in failures:
-            out += ["", f"Failure in {{doc}}`/{doc}` with seed {r['seed']}:", "",
+            where = doc if doc == "unit-test suite" else f"{{doc}}`/{doc}`"
+            out += ["", f"Failure in {where} with seed {r['seed']}:", "",
                     "```text", *(r.get("error") or "").splitlines(), "```"]
         self.state.nested_parse(StringList(out), self.content_offset, container)
         return [container]
