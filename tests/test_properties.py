@@ -19,11 +19,14 @@ arithmetic (scaling by powers of two, permutations of distinct values, reflectio
 otherwise the tolerance is a small multiple of the rounding error of the computation.
 
 The runs are reproducible (``derandomize=True``, no example database) and kept short
-(``max_examples`` per test) so that the file runs in well under a minute.
+(``max_examples`` per test) so that the file runs in well under a minute. Under the seed
+audit (``INFOCOMPRESS_TEST_SEED_OFFSET`` set, see conftest.py) derandomization is switched off
+and the examples come from ``--hypothesis-seed``, so each audit run draws new examples.
 """
 
 import itertools
 import math
+import os
 import re
 import warnings
 
@@ -45,8 +48,9 @@ from infocompress.quantize import (
 
 # One settings object for the whole file: reproducible, no database written to the
 # repository, no per-example deadline (the machine is shared).
+AUDIT_RUN = os.environ.get("INFOCOMPRESS_TEST_SEED_OFFSET", "").strip() not in ("", "0")
 PROPS = settings(
-    derandomize=True,
+    derandomize=not AUDIT_RUN,
     database=None,
     deadline=None,
     max_examples=40,
@@ -1147,9 +1151,12 @@ def test_uniform_quantizer_nearest_level(step, K, center, w):
 @PROPS
 @given(st.floats(-1e-2, 0.0) | st.floats(-10.0, -1e-4), st.floats(0.1, 10.0),
        st.floats(1e-4, 0.999))
-def test_chi2_cgf_bound_holds_exactly_for_negative_lambda(lam, s2, x):
+def test_chi2_cgf_bound_holds_for_every_negative_lambda(lam, s2, x):
     assert learners.chi2_loss_cgf(lam, s2) >= 0.0
-    assert learners.chi2_loss_cgf(lam, s2) <= learners.chi2_loss_cgf_bound(lam, s2)
+    # the bound is tight to relative order |lam| as lam -> 0, so it can only hold up to the
+    # rounding of the two formulas (lam = -1e-140 broke an exact comparison under the audit)
+    eps = np.finfo(float).eps
+    assert learners.chi2_loss_cgf(lam, s2) <= learners.chi2_loss_cgf_bound(lam, s2) * (1 + 8 * eps)
     lam_pos = x / (2 * s2)  # 0 < 2 s2 lam < 1: the bound fails there (docstring)
     assert learners.chi2_loss_cgf(lam_pos, s2) > learners.chi2_loss_cgf_bound(lam_pos, s2)
     assert learners.chi2_loss_cgf(1.0 / s2, s2) == math.inf  # beyond 1 / (2 sigma^2)

@@ -211,13 +211,14 @@ def test_notebook_passes_under_another_seed(notebook, alternative, tmp_path, mon
 @pytest.mark.parametrize("offset", range(1, N_ALTERNATIVES + 1), ids=lambda k: f"offset{k}")
 def test_unit_suite_passes_under_another_seed(offset):
     """The unit and property tests again, every integer numpy seed mixed with ``offset``
-    (see tests/conftest.py). Doctests are left out: they print exact numbers for their seeds."""
+    (see tests/conftest.py) and hypothesis drawing new examples from seed ``offset``.
+    Doctests are left out: they print exact numbers for their seeds."""
     env = dict(os.environ, INFOCOMPRESS_TEST_SEED_OFFSET=str(offset), INFOCOMPRESS_QUIET="1",
                MPLBACKEND="Agg")
     start = time.monotonic()
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--tb=line",
-         "tests", "--ignore=tests/render"],
+         f"--hypothesis-seed={offset}", "tests", "--ignore=tests/render"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=NOTEBOOK_TIMEOUT)
     lines = [ln for ln in proc.stdout.splitlines() if ln.strip()]
     error = None if proc.returncode == 0 else "\n".join(
