@@ -216,50 +216,39 @@ class SeedAudit(Directive):
         lines = ["```{list-table}", ":header-rows: 1", "", *header]
         counts = {"pass": 0, "FAIL": 0, "missing": 0, "stale": 0}
         failures = []
+        def cells(key, digest, where, seed_label):
+            """One table cell per alternative of ``key``; counts and failures updated."""
+            row = []
+            for i in range(1, n_alt + 1):
+                r = runs.get((key, i))
+                if r is None:
+                    counts["missing"] += 1
+                    row.append("not run")
+                    continue
+                outcome = "pass" if r["passed"] else "FAIL"
+                counts[outcome] += 1
+                cell = f"{outcome}, {seed_label}{r['seed']} ({r['seconds']:.0f} s)"
+                if r.get("code_digest") != digest:
+                    counts["stale"] += 1
+                    cell += ", stale"
+                if not r["passed"]:
+                    failures.append((where, r))
+                row.append(f"  - {cell}")
+            return row
+
         for _caption, doc in _toc_entries(root):
             nb_path = root / f"{doc}.ipynb"
             if not nb_path.is_file() or nb_path.name.startswith("appendix_"):
                 continue
             env.note_dependency(str(nb_path))
             digest = code_digest(json.loads(nb_path.read_text()))
-            row, original = [], "—"
-            for i in range(1, n_alt + 1):
-                r = runs.get((nb_path.name, i))
-                if r is None:
-                    counts["missing"] += 1
-                    row.append("not run")
-                    continue
-                original = str(r["original_seed"])
-                outcome = "pass" if r["passed"] else "FAIL"
-                counts[outcome] += 1
-                cell = f"{outcome}, {r['seed']} ({r['seconds']:.0f} s)"
-                if r.get("code_digest") != digest:
-                    counts["stale"] += 1
-                    cell += ", stale"
-                if not r["passed"]:
-                    failures.append((doc, r))
-                row.append(cell)
-            lines += [f"* - {{doc}}`/{doc}`", f"  - {original}"] + [f"  - {c}" for c in row]
-        suite = [runs.get((SUITE, i)) for i in range(1, n_alt + 1)]
-        if any(suite):
-            digest = suite_digest(root)
-            row = []
-            for r in suite:
-                if r is None:
-                    counts["missing"] += 1
-                    row.append("not run")
-                    continue
-                outcome = "pass" if r["passed"] else "FAIL"
-                counts[outcome] += 1
-                cell = f"{outcome}, offset {r['seed']} ({r['seconds']:.0f} s)"
-                if r.get("code_digest") != digest:
-                    counts["stale"] += 1
-                    cell += ", stale"
-                if not r["passed"]:
-                    failures.append(("unit-test suite", r))
-                row.append(cell)
-            lines += ["* - unit and property tests (`tests/`, doctests excluded)",
-                      "  - offset 0"] + [f"  - {c}" for c in row]
+            originals = {str(r["original_seed"]) for (name, _), r in runs.items()
+                         if name == nb_path.name}
+            lines += [f"* - {{doc}}`/{doc}`", f"  - {', '.join(sorted(originals)) or '—'}",
+                      *cells(nb_path.name, digest, f"{{doc}}`/{doc}`", "")]
+        if any(name == SUITE for name, _ in runs):
+            lines += ["* - unit and property tests (`tests/`, doctests excluded)", "  - offset 0",
+                      *cells(SUITE, suite_digest(root), "the unit-test suite", "offset ")]
         lines.append("```")
         total = counts["pass"] + counts["FAIL"]
         commits = sorted({str(r.get("commit") or data.get("commit") or "unknown")[:10]
@@ -271,8 +260,7 @@ class SeedAudit(Directive):
                    f"run; {counts['stale']} runs marked *stale* (the chapter's code changed "
                    f"after the run).")
         out = [summary, ""] + lines
-        for doc, r in failures:
-            where = doc if doc == "unit-test suite" else f"{{doc}}`/{doc}`"
+        for where, r in failures:
             out += ["", f"Failure in {where} with seed {r['seed']}:", "",
                     "```text", *(r.get("error") or "").splitlines(), "```"]
         self.state.nested_parse(StringList(out), self.content_offset, container)
