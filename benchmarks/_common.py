@@ -158,6 +158,14 @@ def ratio(timings: dict, num: str, den: str, clock: str = "cpu_s", stat: str = "
     return timings[num][clock][stat] / timings[den][clock][stat]
 
 
+def ratios_over_peers(timings: dict, methods, ours: str = "infocompress") -> dict:
+    """``{"ratio_cpu_ours_over": {peer: ...}, "ratio_wall_ours_over": {peer: ...}}``."""
+    peers = [name for name in methods if name != ours]
+    return {f"ratio_{clock[:-2]}_ours_over": {name: ratio(timings, ours, name, clock)
+                                              for name in peers}
+            for clock in ("cpu_s", "wall_s")}
+
+
 def write_json(name: str, payload: dict) -> Path:
     """Write ``payload`` to ``results/<name>.json`` (atomically) and return the path."""
     RESULTS.mkdir(parents=True, exist_ok=True)

@@ -31,7 +31,7 @@ import tempfile
 
 import numpy as np
 
-from benchmarks._common import ROOT, log, machine_info, measure, ratio, write_json
+from benchmarks._common import ROOT, log, machine_info, measure, ratios_over_peers, write_json
 
 _COMPILE_SNIPPET = r"""
 import json, time
@@ -151,14 +151,7 @@ def run(*, ns=(10**3, 10**4, 10**5, 10**6), Ks=(4, 16, 64), repeat=5, repeat_lar
                 "rel_diff_objective_vs_ours": {
                     name: abs(v - ref) / ref for name, v in obj.items() if name != "infocompress"
                 },
-                "ratio_cpu_ours_over": {
-                    name: ratio(timings, "infocompress", name)
-                    for name in methods if name != "infocompress"
-                },
-                "ratio_wall_ours_over": {
-                    name: ratio(timings, "infocompress", name, "wall_s")
-                    for name in methods if name != "infocompress"
-                },
+                **ratios_over_peers(timings, methods),
             }
             cases.append(case)
             log("  cpu ratio ours/peer: " + ", ".join(

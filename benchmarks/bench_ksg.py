@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from benchmarks._common import log, machine_info, measure, ratio, write_json
+from benchmarks._common import log, machine_info, measure, ratios_over_peers, write_json
 
 
 def _sklearn_preprocess(x, y, random_state):
@@ -93,14 +93,7 @@ def run(*, ns=(10**3, 10**4, 10**5), k=3, repeat=5, seed=20240614, quick=False) 
                 "ennemi_vs_its_series_on_our_counts":
                     abs(est["ennemi"] - ennemi_series_on_our_counts),
             },
-            "ratio_cpu_ours_over": {
-                name: ratio(timings, "infocompress", name) for name in methods
-                if name != "infocompress"
-            },
-            "ratio_wall_ours_over": {
-                name: ratio(timings, "infocompress", name, "wall_s") for name in methods
-                if name != "infocompress"
-            },
+            **ratios_over_peers(timings, methods),
         }
         cases.append(case)
         log("  cpu ratio ours/peer: " + ", ".join(

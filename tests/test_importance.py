@@ -6,9 +6,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from infocompress import nets
 from infocompress.importance import (
     Importance,
-    compressible_parameters,
     compression_objective,
     importance_diagonal,
     mean_gradient,
@@ -161,7 +161,7 @@ def test_prune_keeps_right_count(ratio):
     net = _layer_net()
     imp = importance_diagonal(net, torch.zeros(1, 6), kind="baseline")
     small = prune(net, ratio, imp)
-    for name in compressible_parameters(net):
+    for name in nets.quantizable_parameters(net):
         w = dict(small.named_parameters())[name]
         n = w.numel()
         assert int((w == 0).sum()) == int(np.floor(ratio * n + 0.5))
@@ -174,7 +174,7 @@ def test_prune_minimises_objective_among_masks():
     """The selected mask beats random masks removing as many weights (separable objective)."""
     rng = np.random.default_rng(0)
     net = _layer_net(1)
-    names = compressible_parameters(net)
+    names = nets.quantizable_parameters(net)
     h = {k: torch.as_tensor(rng.exponential(size=p.shape)) for k, p in net.named_parameters()}
     g = {k: torch.as_tensor(rng.normal(size=p.shape)) for k, p in net.named_parameters()}
     for imp in (Importance("fisher", h), Importance("grad_hessian", h, g)):
@@ -207,7 +207,7 @@ def test_quantize_at_most_K_values(K, method):
     imp = importance_diagonal(net, torch.randn(8, 6, generator=torch.Generator().manual_seed(0)),
                               kind="fisher")
     q = quantize(net, K, imp, method=method, rng=0)
-    for name in compressible_parameters(net):
+    for name in nets.quantizable_parameters(net):
         assert torch.unique(dict(q.named_parameters())[name]).numel() <= K
     torch.testing.assert_close(q[2].bias, net[2].bias)
 
@@ -239,7 +239,7 @@ def test_quantize_grad_hessian_completes_the_square():
     value = compression_objective(net, q, imp)
     named_q = dict(q.named_parameters())
     ref = 0.0
-    for name in compressible_parameters(net):
+    for name in nets.quantizable_parameters(net):
         w = dict(net.named_parameters())[name].detach().double().numpy().ravel()
         hh, gg = h[name].numpy().ravel(), g[name].numpy().ravel()
         wh = named_q[name].detach().double().numpy().ravel()

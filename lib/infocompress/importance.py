@@ -83,7 +83,6 @@ from .progress import progress_bar
 __all__ = [
     "KINDS",
     "Importance",
-    "compressible_parameters",
     "compression_objective",
     "importance_diagonal",
     "mean_gradient",
@@ -170,30 +169,6 @@ def _check_device(device):
     except (RuntimeError, TypeError):
         raise ValueError(f"device must name a torch device such as 'cpu', got {device!r}") \
             from None
-
-
-def compressible_parameters(model) -> list[str]:
-    """Names of the weight tensors that :func:`prune` and :func:`quantize` compress.
-
-    These are the ``weight`` parameters of every Linear and Conv1d/2d/3d module, in
-    registration order ("all conv and fc layers" of Gao et al.); biases are kept.
-
-    Parameters
-    ----------
-    model : torch.nn.Module
-
-    Returns
-    -------
-    list of str
-
-    Examples
-    --------
-    >>> net = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
-    >>> compressible_parameters(net)
-    ['0.weight', '2.weight']
-    """
-    _check_model(model)
-    return nets.quantizable_parameters(model)
 
 
 # --------------------------------------------------------------------------------------
@@ -441,7 +416,7 @@ def _to_numpy(t, label, size):
 
 
 def _check_layers(model, layers):
-    names = compressible_parameters(model) if layers is None else list(layers)
+    names = nets.quantizable_parameters(model) if layers is None else list(layers)
     named = dict(model.named_parameters())
     if not names:
         raise ValueError("no layer to compress (layers is empty or the model has none)")
@@ -485,7 +460,7 @@ def pruning_masks(model, ratio, importance, *, layers=None) -> dict:
     importance : Importance or dict of str to tensor
         From :func:`importance_diagonal` (a dict is read as ``h`` with ``g = None``).
     layers : sequence of str, optional
-        Parameter names to prune; default :func:`compressible_parameters`.
+        Parameter names to prune; default :func:`infocompress.nets.quantizable_parameters`.
 
     Returns
     -------
@@ -598,7 +573,7 @@ def quantize(model, n_clusters, importance, *, method="optimal", layers=None, rn
         :func:`infocompress.quantize.optimal_kmeans_1d`; ``"kmeans"``: Lloyd iterations,
         :func:`infocompress.quantize.drhw_kmeans` with ``beta=0``.
     layers : sequence of str, optional
-        Parameter names; default :func:`compressible_parameters`.
+        Parameter names; default :func:`infocompress.nets.quantizable_parameters`.
     rng : None, int or numpy.random.Generator
         For ``"kmeans"`` initialisation (the default ``init="linear"`` is deterministic).
 

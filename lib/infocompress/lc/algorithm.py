@@ -364,14 +364,19 @@ def lc_algorithm(l_step, compression, w_ref, mus, *, augmented=True, tol=0.0, lo
     return _lc_loop(l_step, groups, mus, bool(augmented), tol, loss, inner, progress)
 
 
+def _direct_compression(groups):
+    """Copy of the reference weights, and Theta = Pi(w_ref) and Delta(Theta) per entry."""
+    w = {k: v.copy() for k, v in groups.w_ref.items()}
+    thetas = [comp.compress(groups.gather(w, keys)) for keys, comp in groups.entries]
+    deltas = [np.asarray(comp.decompress(th), dtype=float)
+              for (_, comp), th in zip(groups.entries, thetas, strict=True)]
+    return w, thetas, deltas
+
+
 def _lc_loop(l_step, groups, mus, augmented, tol, loss, inner, progress):
     entries = groups.entries
-    w = {k: v.copy() for k, v in groups.w_ref.items()}
-
     # direct compression: the start of the path (mu -> 0+)
-    thetas = [comp.compress(groups.gather(w, keys)) for keys, comp in entries]
-    deltas = [np.asarray(comp.decompress(th), dtype=float)
-              for (_, comp), th in zip(entries, thetas, strict=True)]
+    w, thetas, deltas = _direct_compression(groups)
     theta_dc, delta_dc = list(thetas), list(deltas)
     lams = [np.zeros_like(d) for d in deltas]
 
@@ -490,10 +495,7 @@ def iterated_direct_compression(retrain, compression, w_ref, n_iter, *, loss=Non
     n_iter = check_int(n_iter, "n_iter", low=0)
     groups = _Groups(w_ref, compression)
     entries = groups.entries
-    w = {k: v.copy() for k, v in groups.w_ref.items()}
-    thetas = [comp.compress(groups.gather(w, keys)) for keys, comp in entries]
-    deltas = [np.asarray(comp.decompress(th), dtype=float)
-              for (_, comp), th in zip(entries, thetas, strict=True)]
+    w, thetas, deltas = _direct_compression(groups)
     theta_dc, delta_dc = list(thetas), list(deltas)
     path = {name: np.full(n_iter, np.nan) for name in ("mu", "violation", "loss_w",
                                                         "loss_compressed", "delta_change")}

@@ -124,6 +124,20 @@ def _schedule(lr_schedule):
 # --------------------------------------------------------------------------------------
 # clipped learning rate
 # --------------------------------------------------------------------------------------
+def _check_training(model, loss_fn, data, epochs, batch_size, lr_schedule, momentum):
+    """Validated arguments shared by :func:`torch_l_step` and :func:`torch_retrain`."""
+    _check_model(model)
+    if loss_fn is None:
+        loss_fn = F.cross_entropy
+    if not callable(loss_fn):
+        raise ValueError(f"loss_fn must be callable or None, got {loss_fn!r}")
+    momentum = float(check_nonnegative(momentum, "momentum"))
+    if momentum >= 1:
+        raise ValueError(f"momentum must be < 1, got {momentum}")
+    return (loss_fn, _check_data(data), check_int(epochs, "epochs", low=1),
+            check_int(batch_size, "batch_size", low=1), _schedule(lr_schedule), momentum)
+
+
 def clipped_lr(lr_schedule, mu, t):
     """Learning rate of eq. (17): the schedule clipped at the optimal step ``1/mu``.
 
@@ -309,18 +323,8 @@ def torch_l_step(model, loss_fn, data, *, epochs, batch_size, lr_schedule, clip=
     >>> float(step.last_lrs.max())          # clipped at 1/mu
     0.25
     """
-    _check_model(model)
-    if loss_fn is None:
-        loss_fn = F.cross_entropy
-    if not callable(loss_fn):
-        raise ValueError(f"loss_fn must be callable or None, got {loss_fn!r}")
-    data = _check_data(data)
-    epochs = check_int(epochs, "epochs", low=1)
-    batch_size = check_int(batch_size, "batch_size", low=1)
-    sched = _schedule(lr_schedule)
-    momentum = float(check_nonnegative(momentum, "momentum"))
-    if momentum >= 1:
-        raise ValueError(f"momentum must be < 1, got {momentum}")
+    loss_fn, data, epochs, batch_size, sched, momentum = _check_training(
+        model, loss_fn, data, epochs, batch_size, lr_schedule, momentum)
     return TorchLStep(model, loss_fn, data, epochs=epochs, batch_size=batch_size,
                       lr_schedule=sched, clip=bool(clip), momentum=momentum,
                       rng=as_generator(rng))
@@ -431,18 +435,8 @@ def torch_retrain(model, loss_fn, data, compression, theta, *, epochs, batch_siz
     >>> np.round(w["weight"], 3).tolist()
     [[1.0, 0.0, 0.0]]
     """
-    _check_model(model)
-    if loss_fn is None:
-        loss_fn = F.cross_entropy
-    if not callable(loss_fn):
-        raise ValueError(f"loss_fn must be callable or None, got {loss_fn!r}")
-    x, y = _check_data(data)
-    epochs = check_int(epochs, "epochs", low=1)
-    batch_size = check_int(batch_size, "batch_size", low=1)
-    sched = _schedule(lr_schedule)
-    momentum = float(check_nonnegative(momentum, "momentum"))
-    if momentum >= 1:
-        raise ValueError(f"momentum must be < 1, got {momentum}")
+    loss_fn, (x, y), epochs, batch_size, sched, momentum = _check_training(
+        model, loss_fn, data, epochs, batch_size, lr_schedule, momentum)
     if optimizer not in ("adam", "sgd"):
         raise ValueError(f"optimizer must be 'adam' or 'sgd', got {optimizer!r}")
     rng = as_generator(rng)
