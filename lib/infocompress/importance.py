@@ -135,21 +135,9 @@ def _check_model(model):
 
 
 def _as_x(x):
-    if isinstance(x, torch.Tensor):
-        t = x.detach()
-        if not torch.is_floating_point(t):
-            t = t.float()
-    else:
-        arr = np.asarray(x)
-        if arr.dtype == object or not np.issubdtype(arr.dtype, np.number):
-            raise ValueError(f"x must be a numeric array, got dtype {arr.dtype}")
-        t = torch.from_numpy(np.ascontiguousarray(arr, dtype=np.float64))
-    if t.ndim < 2 or t.shape[0] == 0:
-        raise ValueError(f"x must have shape (n_samples, ...) with n_samples >= 1, got "
-                         f"shape {tuple(t.shape)}")
-    if not torch.isfinite(t).all():
-        raise ValueError("x must be finite (found NaN or inf)")
-    return t
+    # validated like nets' inputs; numpy input is used in float64 here
+    t = nets._as_x(x)
+    return t if isinstance(x, torch.Tensor) else t.double()
 
 
 def _as_y(y, n):
@@ -163,12 +151,7 @@ def _as_y(y, n):
     return torch.from_numpy(np.ascontiguousarray(arr, dtype=np.int64))
 
 
-def _check_device(device):
-    try:
-        return torch.device(device)
-    except (RuntimeError, TypeError):
-        raise ValueError(f"device must name a torch device such as 'cpu', got {device!r}") \
-            from None
+_check_device = nets._check_device
 
 
 # --------------------------------------------------------------------------------------
