@@ -27,6 +27,14 @@ def test_verify_marks_table_and_footer():
     assert "verified" not in t.to_text()
     assert t.verify() is t and t.verified
     assert t.to_text().splitlines()[-1] == "verified: 1 of 1 checks pass"
+    t.close("b", 0.0, 1.0, 0.01)             # added after verify(): fails, and is not verified
+    assert not t.verified and "verified" not in t.to_text()
+
+
+def test_oracle_theory_clamps_alpha_at_the_largest_distortion():
+    from infocompress.experiments import oracle_theory
+    t = oracle_theory(1 * 0.7 / 35, 1, 35, 0.7)   # n D / (d v) rounds to 1 + 2**-52
+    assert t["alpha"] == 1.0 and t["gen"] == 0.0
 
 
 def test_empty_table_does_not_verify():

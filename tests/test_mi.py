@@ -22,12 +22,9 @@ from scipy.special import digamma
 from infocompress import mi
 from infocompress.mi import discrete_entropy, gaussian_mi, ksg, label_entropy, mixed_ksg
 
+from conftest import mean_se
+
 N_SE = 5.0
-
-
-def _mean_se(values):
-    values = np.asarray(values, dtype=float)
-    return values.mean(), values.std(ddof=1) / np.sqrt(values.size)
 
 
 def _correlated_gaussians(rng, reps, n, d, rho):
@@ -175,7 +172,7 @@ def test_ksg_correlated_gaussians_unbiased_in_low_dimension(d):
     reps, n, rho = 20, 2000, 0.6
     truth = gaussian_mi(_block_cov(d, rho), d)
     xs, ys = _correlated_gaussians(rng, reps, n, d, rho)
-    mean, se = _mean_se([ksg(x, y, k=3) for x, y in zip(xs, ys, strict=True)])
+    mean, se = mean_se([ksg(x, y, k=3) for x, y in zip(xs, ys, strict=True)])
     assert N_SE * se < 0.05  # sharp enough to see psi(k) or strict/non-strict mistakes
     assert abs(mean - truth) <= N_SE * se, (mean, se, truth)
 
@@ -216,7 +213,7 @@ def test_ksg_correlated_gaussians_high_dimension_matches_documented_bias(d):
     truth = gaussian_mi(_block_cov(d, rho), d)
     _, table_mean, table_se, _, _ = _documented_bias_table()[d]
     xs, ys = _correlated_gaussians(rng, reps, n, d, rho)
-    mean, se = _mean_se([ksg(x, y, k=3) for x, y in zip(xs, ys, strict=True)])
+    mean, se = mean_se([ksg(x, y, k=3) for x, y in zip(xs, ys, strict=True)])
     # precision well below the 0.3-1.3 nat bias (the table's SEs are about 0.009; a bound
     # of 0.01 on the SE failed under some seeds of the test-suite audit)
     assert se < 0.02
@@ -230,7 +227,7 @@ def test_ksg_independent_variables_give_zero(d):
     reps, n = 20, 1000
     xs = rng.exponential(size=(reps, n, d))
     ys = rng.uniform(size=(reps, n, d))
-    mean, se = _mean_se([ksg(x, y, k=3) for x, y in zip(xs, ys, strict=True)])
+    mean, se = mean_se([ksg(x, y, k=3) for x, y in zip(xs, ys, strict=True)])
     assert N_SE * se < 0.05
     assert abs(mean) <= N_SE * se, (mean, se)
 
@@ -292,7 +289,7 @@ def test_mixed_ksg_bernoulli_plus_uniform_noise_equals_entropy_of_x():
     truth = -(p * np.log(p) + (1 - p) * np.log(1 - p))  # supports [0,1) and [1,2)
     xs = (rng.uniform(size=(reps, n)) < p).astype(int)
     ys = xs + rng.uniform(size=(reps, n))
-    mean, se = _mean_se([mixed_ksg(x, y, k=3) for x, y in zip(xs, ys, strict=True)])
+    mean, se = mean_se([mixed_ksg(x, y, k=3) for x, y in zip(xs, ys, strict=True)])
     assert N_SE * se < 0.05
     assert abs(mean - truth) <= N_SE * se, (mean, se, truth)
 
@@ -328,7 +325,7 @@ def test_mixed_ksg_discrete_x_gaussian_y():
     truth = _gaussian_mixture_mi(means)
     xs = rng.integers(0, 3, size=(reps, n))
     ys = means[xs] + rng.standard_normal((reps, n))
-    mean, se = _mean_se([mixed_ksg(x, y, k=3) for x, y in zip(xs, ys, strict=True)])
+    mean, se = mean_se([mixed_ksg(x, y, k=3) for x, y in zip(xs, ys, strict=True)])
     assert N_SE * se < 0.05
     assert abs(mean - truth) <= N_SE * se, (mean, se, truth)
 
@@ -357,7 +354,7 @@ def test_mixed_ksg_discrete_noisy_channel():
     xs = rng.integers(0, n_sym, size=(reps, n))
     stay = rng.uniform(size=(reps, n)) < keep
     ys = np.where(stay, xs, rng.integers(0, n_sym, size=(reps, n)))
-    mean, se = _mean_se([mixed_ksg(x, y, k=3) for x, y in zip(xs, ys, strict=True)])
+    mean, se = mean_se([mixed_ksg(x, y, k=3) for x, y in zip(xs, ys, strict=True)])
     assert N_SE * se < 0.05
     assert abs(mean - truth) <= N_SE * se, (mean, se, truth)
 

@@ -113,6 +113,7 @@ class CheckTable:
             raise ValueError(f"n_se must be finite and > 0, got {self.n_se}")
 
     def _add(self, name, kind, theory, estimate, se, n_se, passed) -> bool:
+        self.verified = False  # a row added after verify() is not verified
         n_se = self.n_se if n_se is None else n_se
         self.rows.append(
             Check(str(name), kind, float(theory), float(estimate), float(se), float(n_se),

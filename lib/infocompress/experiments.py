@@ -101,7 +101,6 @@ from .progress import progress_bar
 
 __all__ = [
     "METHODS",
-    "RATES",
     "Curve",
     "Figure2Result",
     "default_oracle_distortions",
@@ -114,8 +113,6 @@ __all__ = [
 
 #: Compressors understood by :func:`figure2_experiment`.
 METHODS = ("erm", "oracle", "kmeans", "hw", "drhw", "optimal", "optimal_hw")
-#: Names of the rate measures a :class:`Curve` may hold (bits for the whole vector).
-RATES = ("index", "entropy", "index+centres", "gaussian", "ksg")
 _QUANTIZERS = ("kmeans", "hw", "drhw", "optimal", "optimal_hw")
 _METRICS = ("gen", "distortion", "pop_risk", "emp_risk", "c_w_star", "diameter", "objective",
             "entropy")
@@ -263,8 +260,7 @@ class Curve:
         """
         if metric not in _METRICS:
             raise ValueError(f"metric must be one of {_METRICS}, got {metric!r}")
-        x = getattr(self, metric)
-        return x.mean(axis=1), x.std(axis=1, ddof=1) / math.sqrt(x.shape[1])
+        return _mean_se(getattr(self, metric))
 
     def index(self, value) -> int:
         """Position of a grid value in :attr:`params` (e.g. ``curve.index(2)`` for K=2)."""
@@ -461,7 +457,7 @@ def oracle_theory(D, d, n, noise_var=1.0):
     d_max = d * v / n
     if np.any(D > d_max):
         raise ValueError(f"D must be <= d*noise_var/n = {d_max}, got {np.max(D)}")
-    alpha = n * D / (d * v)
+    alpha = np.minimum(1.0, n * D / (d * v))  # rounding at D = d_max can give 1 + 2**-52
     gen = v * d * ((1 - alpha) ** 2 / (n - d - 1) + (1 - alpha**2) / n)
     pop = v + (1 - alpha) ** 2 * v * d / (n - d - 1) + (1 - alpha) * D
     out = {"alpha": alpha, "distortion": D * 1.0, "gen": gen, "pop_risk": pop,
