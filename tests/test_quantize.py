@@ -496,3 +496,79 @@ def test_value_errors_other_inputs():
         centers_diameter([0.0, np.nan])
     with pytest.raises(ValueError, match="centers"):
         centers_diameter(np.zeros((0,)))
+
+
+# ------------------------------------------------- the authors' recipe: quantile start,
+# linear diameter penalty (weighted_k_means_cpu of github.com/wgao9/weight-quant)
+def reference_linear_diameter(w, h, K, beta, n_iter):
+    """Plain-loop reading of the authors' update: nearest centre, weighted means, then the
+    end centres moved inward by beta / (4 * cluster mass) without passing a neighbour."""
+    c = np.quantile(w, (2 * np.arange(K) + 1) / (2 * K))
+    for _ in range(n_iter):
+        mid = 0.5 * (c[:-1] + c[1:])
+        lab = np.searchsorted(mid, w, side="left")  # a weight on a midpoint: lower centre
+        a = np.array([h[lab == k].sum() for k in range(K)])
+        b = np.array([(h * w)[lab == k].sum() for k in range(K)])
+        new = np.where(a > 0, b / np.where(a > 0, a, 1), c)
+        new[0] = min(new[0] + beta / (4 * a[0]), new[1])
+        new[-1] = max(new[-1] - beta / (4 * a[-1]), new[-2])
+        c = new
+    return c
+
+
+def test_quantile_init_is_the_authors_start():
+    w = np.random.default_rng(0).standard_t(3, size=1001)
+    for K in (1, 2, 5, 16):
+        res = drhw_kmeans(w, n_clusters=K, init="quantile", max_iter=1)
+        mid = np.quantile(w, [(2 * k + 1) / (2 * K) for k in range(K)])
+        assert res.history[0] == pytest.approx(weighted_sse(
+            w, np.ones_like(w), np.argmin(np.abs(w[:, None] - mid[None]), axis=1), mid))
+
+
+@pytest.mark.parametrize("K", [3, 4, 7])
+def test_linear_diameter_matches_reference_loop(K):
+    rng = np.random.default_rng(K)
+    w = rng.normal(size=3000) * 0.05
+    h = rng.gamma(0.5, size=w.size)
+    h /= h.mean()  # the authors normalise the importances of a layer to mean 1
+    beta = 50.0
+    res = drhw_kmeans(w, h, K, beta=beta, init="quantile", max_iter=30, tol=0.0,
+                      diameter="linear")
+    ref = reference_linear_diameter(w, h, K, beta, res.n_iter)
+    np.testing.assert_allclose(res.centers, ref, rtol=0, atol=1e-12)
+    # the penalty is beta/2 times the diameter, and the run never increases it
+    span = res.centers.max() - res.centers.min()
+    assert res.objective == pytest.approx(
+        weighted_sse(w, h, res.labels, res.centers) + 0.5 * beta * span, rel=1e-12)
+    assert np.all(np.diff(res.history) <= 1e-12 * res.history[:-1])
+
+
+def test_linear_diameter_two_clusters_meet_at_pooled_mean():
+    w = np.array([-1.0, -0.9, 0.9, 1.0])
+    res = drhw_kmeans(w, n_clusters=2, beta=100.0, diameter="linear", max_iter=1)
+    assert res.centers.tolist() == [0.0, 0.0]
+    small = drhw_kmeans(w, n_clusters=2, beta=0.4, diameter="linear", max_iter=1)
+    np.testing.assert_allclose(small.centers, [-0.9, 0.9], atol=1e-15)
+
+
+def test_linear_diameter_batch_equals_rowwise():
+    rng = np.random.default_rng(3)
+    W = rng.normal(size=(4, 200))
+    H = rng.uniform(0.1, 2.0, size=W.shape)
+    b = drhw_kmeans_batch(W, H, 5, beta=3.0, init="quantile", diameter="linear")
+    for t in range(4):
+        one = drhw_kmeans(W[t], H[t], 5, beta=3.0, init="quantile", diameter="linear")
+        np.testing.assert_array_equal(b.centers[t], one.centers)
+        np.testing.assert_array_equal(b.labels[t], one.labels)
+        assert b.diameter == one.diameter == "linear"
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(diameter="square"), "diameter must be one of"),
+    (dict(diameter=2), "diameter must be one of"),
+    (dict(diameter="linear", block=2), "scalar quantization"),
+    (dict(init="quantiles"), "init must be one of"),
+])
+def test_diameter_and_init_value_errors(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        drhw_kmeans(np.arange(8.0), n_clusters=2, beta=1.0, **kwargs)

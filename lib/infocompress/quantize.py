@@ -68,6 +68,7 @@ import numpy as np
 from infocompress._checks import as_finite_array, as_generator, check_int
 
 __all__ = [
+    "DIAMETER_PENALTIES",
     "KMeansResult",
     "centers_diameter",
     "drhw_kmeans",
@@ -76,7 +77,10 @@ __all__ = [
     "optimal_kmeans_1d",
 ]
 
-_INITS = ("linear", "kmeans++")
+_INITS = ("linear", "quantile", "kmeans++")
+#: Accepted values of ``diameter`` in :func:`drhw_kmeans`: the squared diameter of eq. (34)
+#: or the linear diameter penalty of the authors' code (see :func:`drhw_kmeans`).
+DIAMETER_PENALTIES = ("squared", "linear")
 # Largest number of booleans materialised at once by the batched assignment step.
 _CHUNK = 1 << 23
 # Candidate split points evaluated per numpy call in the 1-D dynamic program.
@@ -119,6 +123,9 @@ class KMeansResult:
         batch, entries after a trial stopped are NaN.
     beta : float
         Diameter-regularization weight used in ``objective``.
+    diameter : {"squared", "linear"}
+        Diameter penalty used in ``objective``: ``beta`` times the squared diameter
+        (eq. (34)/(35)) or ``beta / 2`` times the diameter (Bu et al.'s code).
     block : int
         Block length ``m`` (1 for scalar quantization).
     batched : bool
@@ -143,6 +150,7 @@ class KMeansResult:
     beta: float = 0.0
     block: int = 1
     batched: bool = False
+    diameter: str = "squared"
 
     @property
     def n_clusters(self) -> int:
@@ -313,6 +321,35 @@ def _linear_init(X: np.ndarray, K: int) -> np.ndarray:
     return lo[:, None, :] + (hi - lo)[:, None, :] * t[None, :, None]
 
 
+def _quantile_init(X: np.ndarray, K: int) -> np.ndarray:
+    """Centres at the quantiles (2k + 1) / (2K), k = 0..K-1, of the points (per coordinate).
+
+    X has shape (T, nb, m); returns (T, K, m). These are the medians of K groups of equal
+    size, the start used by Bu et al.'s code (``init='quantile'``); the Hessian weights
+    play no part. Quantiles interpolate linearly between order statistics (numpy's default).
+    """
+    q = (2.0 * np.arange(K) + 1.0) / (2.0 * K)
+    return np.moveaxis(np.quantile(X, q, axis=1), 0, 1)
+
+
+def _initial_centres(init, X, S, K, rng):
+    """Initial centres (T, K, m) of the named method ``init`` for points X (T, nb, m)."""
+    if init == "linear":
+        return _linear_init(X, K)
+    if init == "quantile":
+        return _quantile_init(X, K)
+    return _kmeanspp_init(X, S, K, as_generator(rng))
+
+
+def _check_diameter(diameter, m):
+    if not isinstance(diameter, str) or diameter not in DIAMETER_PENALTIES:
+        raise ValueError(f"diameter must be one of {DIAMETER_PENALTIES}, got {diameter!r}")
+    if diameter == "linear" and m != 1:
+        raise ValueError(f"diameter='linear' is defined for scalar quantization (block=1), "
+                         f"got block={m}")
+    return diameter
+
+
 def _kmeanspp_init(X: np.ndarray, S: np.ndarray, K: int, rng: np.random.Generator):
     """k-means++ seeding (Arthur & Vassilvitskii 2007) with point weights, batched.
 
@@ -450,9 +487,11 @@ def _pair_solve(a1, b1, a2, b2, old1, old2, beta):
     return c1, c2
 
 
-def _update_scalar(A, B, C, beta):
+def _update_scalar(A, B, C, beta, diameter="squared"):
     """Update step of Algorithm 1 for each row from the cluster sums A = sum h and
-    B = sum h w (T, K): eq. (37) for the farthest pair, else (38)."""
+    B = sum h w (T, K): eq. (37) for the farthest pair, else (38); with
+    ``diameter="linear"`` the end centres are moved inward instead (see
+    :func:`_shift_end_centres`)."""
     T, K = C.shape
     Cn = C.copy()
     np.divide(B, A, out=Cn, where=A > 0)
@@ -463,14 +502,57 @@ def _update_scalar(A, B, C, beta):
         same = k1 == k2  # all centres equal: every pair is farthest, take (0, 1)
         k1 = np.where(same, 0, k1)
         k2 = np.where(same, 1, k2)
-        c1, c2 = _pair_solve(A[r, k1], B[r, k1], A[r, k2], B[r, k2], C[r, k1], C[r, k2], beta)
-        Cn[r, k1] = c1
-        Cn[r, k2] = c2
+        if diameter == "linear":
+            _shift_end_centres(A, B, Cn, k1, k2, beta)
+        else:
+            c1, c2 = _pair_solve(A[r, k1], B[r, k1], A[r, k2], B[r, k2], C[r, k1], C[r, k2],
+                                 beta)
+            Cn[r, k1] = c1
+            Cn[r, k2] = c2
     return Cn
 
 
-def _objective_sorted(Ws, Hs, C, corder, bnd, beta):
-    """Eq. (34) per row on sorted rows, each weight compared with its run's centre."""
+def _shift_end_centres(A, B, Cn, k1, k2, beta):
+    r"""Update of the end centres for the linear diameter penalty, in place on Cn (T, K).
+
+    With the other centres fixed at their weighted means, the end centre :math:`c_{k_1}`
+    (smallest before the update) minimises
+    :math:`a_1 (c - \bar w_1)^2 - \tfrac{\beta}{2} c` subject to staying at or below the
+    next centre, so it moves up by :math:`\beta / (4 a_1)` and is clipped there; the
+    largest centre moves down symmetrically. With K = 2, if the two shifted centres would
+    cross, the joint minimiser under :math:`c_{k_1} \le c_{k_2}` puts both at the
+    weighted mean of the two clusters. A cluster without Hessian mass keeps its centre.
+    This is the ``diameter_reg`` step of ``weighted_k_means_cpu`` in Bu et al.'s code,
+    without its 1e-8 offsets.
+    """
+    T, K = Cn.shape
+    r = np.arange(T)
+    a1, a2 = A[r, k1], A[r, k2]
+    lo = Cn[r, k1] + np.where(a1 > 0, beta / (4.0 * np.where(a1 > 0, a1, 1.0)), 0.0)
+    hi = Cn[r, k2] - np.where(a2 > 0, beta / (4.0 * np.where(a2 > 0, a2, 1.0)), 0.0)
+    if K == 2:
+        tot = a1 + a2
+        pooled = np.where(tot > 0, (B[r, k1] + B[r, k2]) / np.where(tot > 0, tot, 1.0),
+                          0.5 * (lo + hi))
+        cross = lo > hi
+        lo = np.where(cross, pooled, lo)
+        hi = np.where(cross, pooled, hi)
+    else:
+        inner = Cn.copy()
+        inner[r, k1] = np.inf
+        low_inner = inner.min(axis=1)
+        inner[r, k1] = -np.inf
+        inner[r, k2] = -np.inf
+        high_inner = inner.max(axis=1)
+        lo = np.minimum(lo, low_inner)
+        hi = np.maximum(hi, high_inner)
+    Cn[r, k1] = lo
+    Cn[r, k2] = hi
+
+
+def _objective_sorted(Ws, Hs, C, corder, bnd, beta, diameter="squared"):
+    """Eq. (34) per row on sorted rows, each weight compared with its run's centre (with
+    ``diameter="linear"``, the penalty is beta/2 times the diameter instead)."""
     cs = np.take_along_axis(C, corder, axis=1)
     rep = np.repeat(cs.ravel(), np.diff(bnd, axis=1).ravel()).reshape(Ws.shape)
     rep -= Ws
@@ -478,7 +560,8 @@ def _objective_sorted(Ws, Hs, C, corder, bnd, beta):
     rep *= Hs
     err = rep.sum(axis=1)
     if beta > 0:
-        err = err + beta * (C.max(axis=1) - C.min(axis=1)) ** 2
+        spread = C.max(axis=1) - C.min(axis=1)
+        err = err + (0.5 * beta * spread if diameter == "linear" else beta * spread**2)
     return err
 
 
@@ -491,7 +574,7 @@ def _labels_from_runs(order, corder, bnd):
     return L
 
 
-def _run_scalar(W, H, C0, beta, max_iter, tol):
+def _run_scalar(W, H, C0, beta, max_iter, tol, diameter="squared"):
     """Algorithm 1 on every row of W (T, n); rows are frozen once they stop."""
     T, n = W.shape
     order, Ws, Hs, flat_h, flat_hw = _sorted_rows(W, H)
@@ -500,7 +583,7 @@ def _run_scalar(W, H, C0, beta, max_iter, tol):
     C = C0.copy()
     corder, bnd = _assign_sorted(Ws, C)
     hist = np.full((T, max_iter + 1), np.nan)
-    hist[:, 0] = _objective_sorted(Ws, Hs, C, corder, bnd, beta)
+    hist[:, 0] = _objective_sorted(Ws, Hs, C, corder, bnd, beta, diameter)
     n_iter = np.zeros(T, dtype=np.int64)
     reason = np.full(T, "max_iter", dtype="<U11")
     active = np.arange(T)
@@ -515,8 +598,8 @@ def _run_scalar(W, H, C0, beta, max_iter, tol):
             co, bd = _assign_sorted(Wa, Ca)
         A = _run_sums(flat_h, active, n, co, bd)
         B = _run_sums(flat_hw, active, n, co, bd)
-        Cn = _update_scalar(A, B, Ca, beta)
-        En = _objective_sorted(Wa, Ha, Cn, co, bd, beta)
+        Cn = _update_scalar(A, B, Ca, beta, diameter)
+        En = _objective_sorted(Wa, Ha, Cn, co, bd, beta, diameter)
         prev = hist[active, t - 1]
         fixed = np.all(Cn == Ca, axis=1)  # before C is overwritten (Ca may be a view)
         small = np.abs(prev - En) <= tol * np.abs(prev)
@@ -615,6 +698,7 @@ def drhw_kmeans(
     max_iter=100,
     tol=1e-10,
     rng=None,
+    diameter="squared",
 ) -> KMeansResult:
     r"""Diameter-regularized Hessian-weighted k-means (Algorithm 1 of Bu et al. 2021).
 
@@ -664,6 +748,16 @@ def drhw_kmeans(
     member of the farthest pair is moved onto its partner while a third centre stays
     far away). ``history`` records :math:`F` so that this can be seen.
 
+    *The authors' variant.* The code published with the paper (``weighted_k_means_cpu``
+    in ``utils/quantize_utils.py`` of github.com/wgao9/weight-quant) regularizes the
+    diameter linearly: after the weighted means, the smallest centre moves up by
+    :math:`eta / (4 a_1)` and the largest down by :math:`eta / (4 a_K)`, without
+    passing their neighbours. That is the exact minimiser, for the end centres, of
+    :math:`\sum h (w - c)^2 + 	frac{eta}{2}(c_{\max} - c_{\min})`, a penalty linear in
+    the diameter; ``diameter="linear"`` runs it (scalar case only) and reports that
+    objective. Its ``beta`` is in other units than eq. (34)'s: the shift of an end centre
+    does not depend on the distance between the centres.
+
     Parameters
     ----------
     w : array-like of shape (n,)
@@ -677,10 +771,13 @@ def drhw_kmeans(
         Diameter-regularization weight, >= 0. ``0`` gives (Hessian-weighted) k-means.
     block : int, default 1
         Block length m of vector quantization; ``n`` must be divisible by ``m``.
-    init : {"linear", "kmeans++"} or array-like of shape (K,) or (K, m), default "linear"
+    init : {"linear", "quantile", "kmeans++"} or array-like, default "linear"
+        Array-like initial centres have shape (K,) or (K, m).
         ``"linear"``: centres evenly spaced from the minimum to the maximum weight (per
         coordinate for vectors), as in Han et al. (2016); ``K = 1`` starts at the
-        midpoint. ``"kmeans++"``: k-means++ seeding with sampling probabilities
+        midpoint. ``"quantile"``: the quantiles :math:`(2k+1)/(2K)` of the weights (per
+        coordinate for vectors, Hessian ignored), the start of Bu et al.'s code.
+        ``"kmeans++"``: k-means++ seeding with sampling probabilities
         proportional to (sum of the block's Hessian entries) times squared distance,
         drawn from ``rng``. An array gives the initial centres explicitly.
     max_iter : int, default 100
@@ -693,6 +790,10 @@ def drhw_kmeans(
         ``max_iter``).
     rng : None, int or numpy.random.Generator, optional
         Randomness for ``init="kmeans++"``; unused otherwise.
+    diameter : {"squared", "linear"}, default "squared"
+        ``"squared"``: the penalty :math:`\beta \operatorname{diam}^2` of eq. (34)/(35)
+        and the update (37). ``"linear"``: the authors' penalty
+        :math:`\tfrac{\beta}{2}\operatorname{diam}` (``block=1`` only, see above).
 
     Returns
     -------
@@ -708,8 +809,9 @@ def drhw_kmeans(
     ValueError
         If ``w`` is not 1-D or not finite, ``h`` has another shape, is negative or not
         finite, ``n`` is not divisible by ``block``, ``n_clusters`` is outside
-        ``[1, n / block]``, ``beta < 0``, ``tol < 0``, ``max_iter < 1``, or ``init`` is
-        unknown or has the wrong shape.
+        ``[1, n / block]``, ``beta < 0``, ``tol < 0``, ``max_iter < 1``, ``init`` is
+        unknown or has the wrong shape, or ``diameter`` is unknown (or ``"linear"`` with
+        ``block > 1``).
 
     See Also
     --------
@@ -731,6 +833,12 @@ def drhw_kmeans(
     >>> bool(centers_diameter(reg.centers) < centers_diameter(res.centers))
     True
 
+    The authors' linear penalty moves each end centre inward by beta / (4 * cluster size):
+
+    >>> lin = drhw_kmeans(w, n_clusters=3, beta=0.4, diameter="linear", init="quantile")
+    >>> lin.centers.round(3).tolist()
+    [-0.9, 0.05, 1.0]
+
     Vector quantization of pairs of weights:
 
     >>> res = drhw_kmeans([0.0, 0.0, 0.1, 0.1, 1.0, 1.0, 1.1, 1.1], n_clusters=2, block=2)
@@ -749,18 +857,16 @@ def drhw_kmeans(
     tol = _check_real(tol, "tol")
     max_iter = check_int(max_iter, "max_iter", low=1)
     init = _check_init(init, [(K,)] if m == 1 else [(K, m)])
+    diameter = _check_diameter(diameter, m)
     X = w.reshape(nb, m)
     HX = h.reshape(nb, m)
     if isinstance(init, str):
-        if init == "linear":
-            C0 = _linear_init(X[None], K)[0]
-        else:
-            C0 = _kmeanspp_init(X[None], HX.sum(axis=1)[None], K, as_generator(rng))[0]
+        C0 = _initial_centres(init, X[None], HX.sum(axis=1)[None], K, rng)[0]
     else:
         C0 = init.reshape(K, m).astype(float)
     if m == 1:
         C, L, hist, n_iter, reason = _run_scalar(
-            w[None, :], h[None, :], C0.reshape(1, K), beta, max_iter, tol
+            w[None, :], h[None, :], C0.reshape(1, K), beta, max_iter, tol, diameter
         )
         k = int(n_iter[0])
         return KMeansResult(
@@ -773,6 +879,7 @@ def drhw_kmeans(
             history=hist[0, : k + 1].copy(),
             beta=beta,
             block=1,
+            diameter=diameter,
         )
     C, L, hist, k, reason = _run_vector(X, HX, C0, beta, max_iter, tol)
     return KMeansResult(
@@ -798,6 +905,7 @@ def drhw_kmeans_batch(
     max_iter=100,
     tol=1e-10,
     rng=None,
+    diameter="squared",
 ) -> KMeansResult:
     r"""Scalar DRHW k-means (Algorithm 1) on many independent weight vectors at once.
 
@@ -821,7 +929,7 @@ def drhw_kmeans_batch(
         Number of clusters K, ``1 <= K <= n``.
     beta : float, default 0.0
         Diameter-regularization weight, >= 0.
-    init : {"linear", "kmeans++"} or array-like of shape (K,) or (trials, K)
+    init : {"linear", "quantile", "kmeans++"} or array-like of shape (K,) or (trials, K)
         As in :func:`drhw_kmeans`, per row; a (K,) array is used for every row. With
         ``"kmeans++"`` every row draws its own seeds from the one ``rng``, so rows agree
         with :func:`drhw_kmeans` only given the same initial centres.
@@ -831,6 +939,8 @@ def drhw_kmeans_batch(
         Relative objective-change tolerance, >= 0 (see :func:`drhw_kmeans`).
     rng : None, int or numpy.random.Generator, optional
         Randomness for ``init="kmeans++"``.
+    diameter : {"squared", "linear"}, default "squared"
+        Diameter penalty, as in :func:`drhw_kmeans`.
 
     Returns
     -------
@@ -870,16 +980,14 @@ def drhw_kmeans_batch(
     tol = _check_real(tol, "tol")
     max_iter = check_int(max_iter, "max_iter", low=1)
     init = _check_init(init, [(K,), (T, K)])
+    diameter = _check_diameter(diameter, 1)
     W = np.ascontiguousarray(W)
     H = np.ascontiguousarray(H)
     if isinstance(init, str):
-        if init == "linear":
-            C0 = _linear_init(W[:, :, None], K)[:, :, 0]
-        else:
-            C0 = _kmeanspp_init(W[:, :, None], H, K, as_generator(rng))[:, :, 0]
+        C0 = _initial_centres(init, W[:, :, None], H, K, rng)[:, :, 0]
     else:
         C0 = np.broadcast_to(init, (T, K)).astype(float)
-    C, L, hist, n_iter, reason = _run_scalar(W, H, C0, beta, max_iter, tol)
+    C, L, hist, n_iter, reason = _run_scalar(W, H, C0, beta, max_iter, tol, diameter)
     return KMeansResult(
         centers=C,
         labels=L,
@@ -891,6 +999,7 @@ def drhw_kmeans_batch(
         beta=beta,
         block=1,
         batched=True,
+        diameter=diameter,
     )
 
 
