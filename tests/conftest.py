@@ -10,6 +10,7 @@ runs the suite this way under five offsets; the default run (no variable) is unt
 """
 
 import os
+import tempfile
 
 import numpy as np
 
@@ -36,6 +37,10 @@ def _install_seed_offset(offset: int) -> None:
 
 
 def pytest_configure(config):
+    # trained ensembles and Hessians made by tests and doctests go to a throw-away cache,
+    # never into the reader's (infocompress.cache); tests of the cache pass their own folder
+    if "INFOCOMPRESS_CACHE" not in os.environ:
+        os.environ["INFOCOMPRESS_CACHE"] = tempfile.mkdtemp(prefix="infocompress-test-cache-")
     value = os.environ.get(SEED_OFFSET_ENV, "").strip()
     if not value or value == "0":
         return

