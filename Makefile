@@ -10,6 +10,11 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum
 
 export INFOCOMPRESS_QUIET ?= 1
 export PYDEVD_DISABLE_FILE_VALIDATION = 1
+# Portable numerics: torch's kernels and MKL run their AVX2 code paths on every x86 CPU, so
+# the trained networks (hence the stored outputs) are the same on AVX2 and AVX-512
+# machines (see infocompress.nets.PORTABLE_NUMERICS).
+export ATEN_CPU_CAPABILITY ?= avx2
+export MKL_CBWR ?= AVX2
 
 .PHONY: book test venv unit nbval lint book-stored mathjax render chromium seed-audit clean
 

@@ -626,3 +626,50 @@ def test_select_beta_picks_minimum_of_validation():
     assert sel["beta"] == betas[int(np.argmin(np.mean(manual, axis=1)))]
     with pytest.raises(ValueError, match="betas"):
         nets.select_beta(models, hs, x, y, val, 4, [-1.0])
+
+
+# ----------------------------------------------------------------------------------------
+# portable numerics (nets.PORTABLE_NUMERICS)
+# ----------------------------------------------------------------------------------------
+_TRAIN_AND_HASH = """
+import hashlib, numpy as np, torch
+from infocompress import nets
+torch.set_num_threads(1)
+rng = np.random.default_rng(0)
+x = rng.normal(size=(60, 12, 12)).astype(np.float32)
+y = rng.integers(0, 10, size=60)
+h = hashlib.sha256()
+for net in (nets.make_mlp((32,), in_shape=(12, 12), dropout=0.2, rng=1),
+            nets.make_convnet(in_shape=(12, 12), channels=(4, 8), hidden=(16,),
+                              kernel_size=5, rng=2)):
+    nets.train(net, x, y, epochs=3, batch_size=6, lr=0.05, optimizer="sgd",
+               momentum=0.9, weight_decay=1e-4, rng=3)
+    for p in net.parameters():
+        h.update(p.detach().numpy().tobytes())
+print(h.hexdigest())
+"""
+
+
+def _hash_in_subprocess(**env):
+    import os
+    import subprocess
+    import sys
+
+    full = {k: v for k, v in os.environ.items()
+            if k not in ("ATEN_CPU_CAPABILITY", "MKL_CBWR", "MKL_ENABLE_INSTRUCTIONS")}
+    full.update(env)
+    out = subprocess.run([sys.executable, "-c", _TRAIN_AND_HASH], env=full, check=True,
+                         capture_output=True, text=True, timeout=300)
+    return out.stdout.strip()
+
+
+def test_training_does_not_depend_on_the_cpus_vector_extensions():
+    """With the Makefile's settings, a CPU limited to AVX2 (MKL told to use no more than
+    AVX2) trains the very same networks as this one."""
+    portable = dict(ATEN_CPU_CAPABILITY="avx2", MKL_CBWR="AVX2")
+    a = _hash_in_subprocess(**portable)
+    b = _hash_in_subprocess(**portable, MKL_ENABLE_INSTRUCTIONS="AVX2")
+    assert a == b
+    if torch.backends.cpu.get_cpu_capability() == "AVX512":
+        # and the settings matter: torch's AVX-512 kernels give other networks
+        assert _hash_in_subprocess() != a

@@ -182,6 +182,8 @@ def gauss_newton_diagonal(model, x, y, *, loss="cross_entropy", batch_size=1024)
         records[mod] = (inputs[0].detach(), output)
 
     handles = [mod.register_forward_hook(hook) for _, mod in layers]
+    onednn = torch.backends.mkldnn.enabled
+    torch.backends.mkldnn.enabled = False  # portable numerics, see nets.PORTABLE_NUMERICS
     acc = {}
     for name, mod in layers:
         for pname, p in mod.named_parameters(recurse=False):
@@ -208,6 +210,7 @@ def gauss_newton_diagonal(model, x, y, *, loss="cross_entropy", batch_size=1024)
         for h in handles:
             h.remove()
         model.train(was_training)
+        torch.backends.mkldnn.enabled = onednn
     return {k: v / n for k, v in acc.items()}
 
 

@@ -34,6 +34,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import os
 import sys
 import time
 
@@ -352,7 +353,9 @@ def load_ensemble(recipe, *, dataset="mnist", n_models=50, pool_fraction=0.6,
            "data_sha256": _dataset(dataset)[2], "n_models": n_models,
            "pool_fraction": float(pool_fraction), "subset_size": subset_size, "seed": seed,
            "source": cache.source_digest(nets, data, sys.modules[__name__]),
-           "torch": torch.__version__, "numpy": np.__version__}
+           "torch": torch.__version__, "numpy": np.__version__,
+           "numerics": {"cpu_capability": torch.backends.cpu.get_cpu_capability(),
+                        "MKL_CBWR": os.environ.get("MKL_CBWR", "")}}
 
     def compute():
         t0 = time.perf_counter()

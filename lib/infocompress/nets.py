@@ -30,6 +30,7 @@ notebooks set it; the library never changes it).
 from __future__ import annotations
 
 import copy
+import functools
 import math
 import numbers
 
@@ -46,7 +47,9 @@ __all__ = [
     "HESSIAN_METHODS",
     "INITS",
     "OPTIMIZERS",
+    "PORTABLE_NUMERICS",
     "QUANTIZE_METHODS",
+    "predict_logits",
     "complement_subsets",
     "compression_sweep",
     "ensemble_hessians",
@@ -65,6 +68,16 @@ __all__ = [
 
 #: Accepted values of ``method`` in :func:`hessian_diagonal`.
 HESSIAN_METHODS = ("gauss_newton", "exact", "fisher", "gauss_newton_squared")
+#: The numbers this module computes do not depend on the CPU's vector extensions when
+#: (1) torch's own kernels are capped at AVX2 (environment variable
+#: ``ATEN_CPU_CAPABILITY=avx2``), (2) MKL runs its AVX2 code path on every processor
+#: (``MKL_CBWR=AVX2``), both read when torch is imported (the Makefile sets them), and (3)
+#: oneDNN, whose convolution kernels are chosen per processor, is not used: every
+#: training, evaluation and curvature function here runs with ``torch.backends.mkldnn``
+#: switched off. Training is chaotic, so without (1)-(3) networks trained on an AVX-512
+#: machine differ after a few epochs from those trained on an AVX2 machine.
+PORTABLE_NUMERICS = ("ATEN_CPU_CAPABILITY=avx2", "MKL_CBWR=AVX2", "mkldnn disabled")
+
 #: Accepted values of ``method`` in :func:`quantize_model`.
 QUANTIZE_METHODS = ("kmeans", "hw", "drhw", "optimal")
 
@@ -96,6 +109,22 @@ def torch_generator(rng=None) -> torch.Generator:
     """
     seed = int(as_generator(rng).integers(2**63 - 1))
     return torch.Generator().manual_seed(seed)
+
+
+def _portable(func):
+    """Run ``func`` with oneDNN (mkldnn) switched off, so that convolutions go through
+    ATen's own kernels; see :data:`PORTABLE_NUMERICS`."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        old = torch.backends.mkldnn.enabled
+        torch.backends.mkldnn.enabled = False
+        try:
+            return func(*args, **kwargs)
+        finally:
+            torch.backends.mkldnn.enabled = old
+
+    return wrapper
 
 
 def _check_device(device):
@@ -456,6 +485,7 @@ def _make_optimizer(params, settings, device):
                             fused=fused)
 
 
+@_portable
 def _fit(model, x, y, settings, seed, *, progress=False, desc="training"):
     """Mini-batch training of one model in place on all of (x, y); deterministic in seed.
 
@@ -833,6 +863,7 @@ def evaluate(model, x, y, *, device="cpu", batch_size=4096):
     return _evaluate(model, xt, yt, dev, batch_size)
 
 
+@_portable
 def _evaluate(model, xt, yt, dev, batch_size):
     model = model.to(dev)
     dtype = _model_dtype(model)
@@ -852,6 +883,44 @@ def _evaluate(model, xt, yt, dev, batch_size):
         model.train(was_training)
     n = xt.shape[0]
     return {"loss": total / n, "accuracy": correct / n}
+
+
+@_portable
+def predict_logits(model, x, *, device="cpu", batch_size=4096):
+    """Logits of ``model`` on ``x`` in evaluation mode (dropout off), as a numpy array.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+    x : array-like or torch.Tensor of shape (n, ...)
+    device : str or torch.device, default "cpu"
+    batch_size : int, default 4096
+
+    Returns
+    -------
+    ndarray of shape (n, n_outputs), float64
+
+    Examples
+    --------
+    >>> predict_logits(make_mlp((4,), rng=0), np.zeros((3, 8, 8))).shape
+    (3, 10)
+    """
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    batch_size = check_int(batch_size, "batch_size", low=1)
+    dev = _check_device(device)
+    xt = _cast_finite(_as_x(x), _model_dtype(model))
+    model = model.to(dev)
+    was_training = model.training
+    model.eval()
+    out = []
+    try:
+        with torch.no_grad():
+            for s in range(0, xt.shape[0], batch_size):
+                out.append(model(xt[s:s + batch_size].to(dev)).double().cpu())
+    finally:
+        model.train(was_training)
+    return torch.cat(out).numpy()
 
 
 def evaluate_ensemble(models, x, y, *, subsets=None, device="cpu"):
@@ -909,6 +978,7 @@ def evaluate_ensemble(models, x, y, *, subsets=None, device="cpu"):
 # --------------------------------------------------------------------------------------
 # Hessian diagonal
 # --------------------------------------------------------------------------------------
+@_portable
 def hessian_diagonal(model, x, y, *, method="gauss_newton", batch_size=None, device="cpu"):
     """Diagonal of the Hessian of the training loss with respect to every parameter.
 
@@ -1632,6 +1702,7 @@ def compression_sweep(models, n_clusters, data, *, method="kmeans", beta=0.0, bl
     return out
 
 
+@_portable
 def _per_sample_losses(model, xt, yt, dev, batch_size=4096):
     """Cross-entropy of every sample (float64 numpy), model in evaluation mode."""
     model = model.to(dev)

@@ -1,0 +1,63 @@
+"""Verdicts on the papers' claims, computed from check tables, never typed by hand.
+
+A chapter states a claim of a paper as one or more rows of a
+:class:`~infocompress.checks.CheckTable` (each row fails when the data contradict the claim
+by more than its tolerance, 5 SE) and, where the claim asserts an effect, an average effect
+with its z-score. :func:`verdict` turns these into the sentence the chapter prints and glues
+into its prose, so that the text always says what the numbers say.
+"""
+
+from __future__ import annotations
+
+import math
+
+__all__ = ["verdict"]
+
+
+def verdict(table, effects=(), *, sign=-1, threshold=5.0):
+    """One line: "reproduced" or "not reproduced", with the z-scores behind it.
+
+    A claim is *reproduced* when no row of ``table`` fails and every effect in ``effects``
+    has ``sign * z > threshold`` (significant in the claimed direction).
+
+    Parameters
+    ----------
+    table : infocompress.checks.CheckTable
+        The claim's rows (already added).
+    effects : sequence of dict, default ()
+        Each with a ``"z"`` entry (e.g. from :func:`infocompress.sweeps.change`).
+    sign : {-1, +1}, default -1
+        Direction the claim predicts for the effects (-1: a decrease).
+    threshold : float, default 5.0
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> from infocompress.checks import CheckTable
+    >>> t = CheckTable("claim")
+    >>> _ = t.upper("change <= 0", 0.0, -0.3, 0.05)
+    >>> verdict(t, [{"z": -6.0}])
+    'reproduced (z = -6.0)'
+    >>> verdict(t, [{"z": -2.0}])
+    'not significant (z = -2.0; no row contradicted at 5 SE)'
+    """
+    if sign not in (-1, 1):
+        raise ValueError(f"sign must be -1 or +1, got {sign!r}")
+    if not (isinstance(threshold, (int, float)) and math.isfinite(threshold) and threshold > 0):
+        raise ValueError(f"threshold must be a positive number, got {threshold!r}")
+    zs = []
+    for e in effects:
+        if not isinstance(e, dict) or "z" not in e:
+            raise ValueError(f"every effect must be a dict with a 'z' entry, got {e!r}")
+        zs.append(float(e["z"]))
+    zt = ", ".join(f"z = {z:.1f}" for z in zs)
+    failed = [r.name for r in table.rows if not r.passed]
+    if failed:
+        return (f"not reproduced (contradicted at {threshold:g} SE: {'; '.join(failed)}"
+                + (f"; {zt}" if zt else "") + ")")
+    if all(sign * z > threshold for z in zs):
+        return "reproduced" + (f" ({zt})" if zt else "")
+    return f"not significant ({zt}; no row contradicted at {threshold:g} SE)"
