@@ -213,7 +213,7 @@ class LabServer:
         if not gone:
             self.strays = _marked_pids(self.marker)
             if self.proc.poll() is None:
-                self.strays.append(self.proc.pid)
+                self.strays = sorted(set(self.strays) | {self.proc.pid})
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(self.proc.pid, signal.SIGKILL)
             for pid in self.strays:
