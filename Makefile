@@ -1,6 +1,7 @@
 # Two entry points (see README.md):
 #   make book   build the whole book, executing every notebook, into _build/html
-#   make test   unit tests, doctests, nbval over every notebook, ruff, strict book build
+#   make test   ruff, unit tests, doctests, JupyterLab on one chapter, nbval over every
+#               notebook, strict book build, headless-browser check of the pages
 # Both create the virtual environment .venv and install requirements.txt on first use.
 
 PYTHON ?= python3
@@ -16,7 +17,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION = 1
 export ATEN_CPU_CAPABILITY ?= avx2
 export MKL_CBWR ?= AVX2
 
-.PHONY: book test venv unit nbval lint book-stored mathjax render chromium seed-audit clean
+.PHONY: book test venv unit lab nbval lint book-stored mathjax render chromium seed-audit clean
 
 # MathJax is bundled into the book (no CDN): fetched once from the npm registry.
 MATHJAX_VERSION := 3.2.2
@@ -42,7 +43,7 @@ $(MATHJAX):
 book: $(STAMP) $(MATHJAX)
 	$(BIN)/jupyter-book build . --all -W -n --keep-going
 
-test: lint unit nbval book-stored render
+test: lint unit lab nbval book-stored render
 
 lint: $(STAMP)
 	$(BIN)/ruff check lib tests notebooks benchmarks book/_ext
@@ -68,7 +69,14 @@ book-stored: $(STAMP) $(MATHJAX)
 # Headless Chromium with the network off over the strictly built pages (tests/render).
 render: $(STAMP) chromium
 	INFOCOMPRESS_REQUIRE_RENDER=1 INFOCOMPRESS_HTML=_build/stored/_build/html \
-		$(BIN)/python -m pytest -p no:cacheprovider tests/render -q
+		$(BIN)/python -m pytest -p no:cacheprovider tests/render/test_book_render.py -q
+
+# The README's interactive command: `jupyter lab` from the venv opens a chapter, headless
+# Chromium runs its first cells through the JupyterLab UI and compares their printed output
+# with the stored one; the server is shut down and no process may outlive it.
+lab: $(STAMP) chromium
+	INFOCOMPRESS_REQUIRE_RENDER=1 \
+		$(BIN)/python -m pytest -p no:cacheprovider tests/render/test_jupyterlab.py -q
 
 # Statistical audit (slow, about 45 min on 2 cores; not part of `make test`): every chapter
 # re-executed under five further seeds; the outcome feeds the book's audit appendix.
