@@ -78,7 +78,7 @@ def test_interrupted_write_leaves_no_entry(tmp_path, monkeypatch):
     monkeypatch.setattr(cache.os, "replace", boom)
     with pytest.raises(KeyboardInterrupt):
         cache.cached("t", {"k": 1}, _work(calls), directory=tmp_path)
-    assert list(tmp_path.iterdir()) == []  # neither entry nor temporary file
+    assert [p.suffix for p in tmp_path.iterdir()] == [".lock"]  # no entry, no temporary file
     monkeypatch.undo()
     _, hit = cache.cached("t", {"k": 1}, _work(calls), directory=tmp_path)
     assert not hit and len(calls) == 2
@@ -203,3 +203,22 @@ def test_load_ensemble_bad_inputs():
                                 subset_size=500, rng=0)
     with pytest.raises(ValueError, match="architecture must be"):
         ensembles.Recipe("x", "rnn", ())
+
+
+def test_concurrent_processes_compute_once(tmp_path):
+    """Two processes asking for one entry at once: one computes, the other waits for it."""
+    script = textwrap.dedent(f"""
+        import sys, time, torch
+        from infocompress import cache
+        def work():
+            open({str(tmp_path / "computed")!r} + sys.argv[1], "w").close()
+            time.sleep(3)
+            return {{"w": torch.arange(3.0)}}
+        value, hit = cache.cached("t", {{"k": 1}}, work, directory={str(tmp_path)!r})
+        print(hit, value["w"].tolist())
+    """)
+    procs = [subprocess.Popen([sys.executable, "-c", script, str(i)], stdout=subprocess.PIPE,
+                              text=True) for i in range(2)]
+    outs = sorted(p.communicate(timeout=120)[0].strip() for p in procs)
+    assert outs == ["False [0.0, 1.0, 2.0]", "True [0.0, 1.0, 2.0]"]
+    assert len(list(tmp_path.glob("computed*"))) == 1

@@ -11,7 +11,10 @@ source code of the library modules that compute it), so that
   same folder, flushed to disk, then renamed over the final name (:func:`os.replace`), so a
   run killed while writing leaves no partial entry;
 * every file carries the SHA-256 digest of its payload, checked on load: a corrupt or
-  truncated file is reported with a warning and recomputed, never returned.
+  truncated file is reported with a warning and recomputed, never returned;
+* a process that asks for an entry another process is computing waits for it (an
+  exclusive :func:`fcntl.flock` on a lock file beside the entry) instead of computing it
+  a second time.
 
 Files live in the folder named by the environment variable ``INFOCOMPRESS_CACHE``, else
 ``$XDG_CACHE_HOME/infocompress``, else ``~/.cache/infocompress``. Delete the folder to
@@ -23,6 +26,7 @@ anything but tensors and plain containers (no arbitrary code on load).
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import io
 import json
@@ -107,13 +111,15 @@ def key_digest(key) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def source_digest(*modules) -> str:
-    """SHA-256 of the source files of the given modules (the code a result depends on).
+def source_digest(*objects) -> str:
+    """SHA-256 of the source code a result depends on.
 
     Parameters
     ----------
-    *modules : module
-        Imported modules with a ``__file__``.
+    *objects : module, function or class
+        A module contributes its whole source file; a function or class only its own
+        source (:func:`inspect.getsource`), so that editing an unrelated function of the
+        same module does not invalidate a cache entry.
 
     Returns
     -------
@@ -122,12 +128,20 @@ def source_digest(*modules) -> str:
     Examples
     --------
     >>> import infocompress.cache as c
-    >>> len(source_digest(c))
-    64
+    >>> len(source_digest(c)), source_digest(c.key_digest) != source_digest(c.cached)
+    (64, True)
     """
+    import inspect
+    import types
+
     h = hashlib.sha256()
-    for mod in modules:
-        h.update(Path(mod.__file__).read_bytes())
+    for obj in objects:
+        if isinstance(obj, types.ModuleType):
+            h.update(Path(obj.__file__).read_bytes())
+        else:
+            h.update(f"{getattr(obj, '__module__', '')}.{getattr(obj, '__qualname__', '')}"
+                     .encode())
+            h.update(inspect.getsource(obj).encode())
     return h.hexdigest()
 
 
@@ -242,16 +256,24 @@ def cached(name, key, compute, *, directory=None):
     if folder is None:
         return _checked_result(compute()), False
     path = folder / f"{name}-{key_digest(key)[:32]}.pt"
-    if path.exists():
-        payload = _read_checked(path)
-        if payload is not None:
-            value = torch.load(io.BytesIO(payload), weights_only=True)
-            return _from_storable(value), True
-    value = _checked_result(compute())
-    buf = io.BytesIO()
-    torch.save(_to_storable(value), buf)
-    _write_atomic(path, buf.getvalue())
-    return value, False
+    folder.mkdir(parents=True, exist_ok=True)
+    # one computation per key at a time: a second process asking for the same entry waits
+    # for the first one's file instead of computing it again
+    with open(path.with_suffix(".lock"), "a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if path.exists():
+                payload = _read_checked(path)
+                if payload is not None:
+                    value = torch.load(io.BytesIO(payload), weights_only=True)
+                    return _from_storable(value), True
+            value = _checked_result(compute())
+            buf = io.BytesIO()
+            torch.save(_to_storable(value), buf)
+            _write_atomic(path, buf.getvalue())
+            return value, False
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _checked_result(value):

@@ -35,7 +35,6 @@ import dataclasses
 import functools
 import hashlib
 import os
-import sys
 import time
 
 import numpy as np
@@ -189,6 +188,18 @@ def load_split(dataset, pool_fraction, *, rng=None):
     return data.load_digits_split(pool_fraction, rng=rng)
 
 
+def _training_code():
+    """The functions and classes whose code determines a trained ensemble (cache key)."""
+    from . import data, nets
+
+    return (nets.make_mlp, nets.make_convnet, nets._ToImage, nets._hidden_block,
+            nets._init_layer, nets._materialise, nets.torch_generator, nets.train_ensemble,
+            nets._fit, nets._train_member, nets._make_optimizer, nets._OneThread,
+            nets._portable, nets._cast_finite, nets._as_x, nets._as_y, nets._subset_size,
+            data._mnist_sample_arrays, data.load_mnist_split, data.load_digits_split,
+            data._digits_split, data._random_split, load_split, Recipe, load_ensemble)
+
+
 @dataclasses.dataclass(eq=False)
 class Ensemble:
     """A trained ensemble with its data, as returned by :func:`load_ensemble`.
@@ -274,7 +285,10 @@ class Ensemble:
 
         key = {"what": "hessians", "ensemble": cache.key_digest(self.key), "method": method,
                "normalize": bool(normalize),
-               "source": cache.source_digest(nets, curvature)}
+               "source": cache.source_digest(
+                   curvature, nets.hessian_diagonal, nets.ensemble_hessians,
+                   nets._hessian_member, nets._hess_diag_per_sample, nets._hess_diag_exact,
+                   nets.quantizable_parameters, nets._portable, nets._OneThread)}
 
         def compute():
             hs = nets.ensemble_hessians(self.models, self.x_pool, self.y_pool, self.subsets,
@@ -284,6 +298,60 @@ class Ensemble:
 
         value, _ = cache.cached(f"{self.recipe.name}-{self.dataset}-hessians", key, compute)
         return value["hessians"]
+
+    def sweep(self, n_clusters, *, method="kmeans", importance=None, beta=0.0,
+              diameter="squared", block=1, init="quantile", max_iter=30, val=False,
+              beta_scale="absolute", n_jobs=-1, progress=None):
+        """:func:`infocompress.nets.compression_sweep` of this ensemble, cached on disk.
+
+        The sweep is deterministic (the quantile start draws no random numbers), so its
+        result is cached under the ensemble's key, the settings and the code of the
+        modules involved; chapters that need the same sweep compute it once.
+
+        Parameters
+        ----------
+        n_clusters : sequence of int
+        method : {"kmeans", "hw", "drhw", "optimal"}, default "kmeans"
+        importance : str or None
+            Hessian method for ``"hw"``/``"drhw"`` (see :meth:`hessians`; normalised to
+            mean 1 per layer), e.g. ``"gauss_newton_squared"`` (the authors' importance).
+        beta, diameter, block, init, max_iter, beta_scale
+            As in :func:`infocompress.nets.quantize_model` (defaults: the authors' quantile
+            start and 30 iterations).
+        val : bool, default False
+            Also evaluate each network on its unseen pool images (``"val"``).
+        n_jobs : int or None, default -1
+        progress : bool or None, optional
+
+        Returns
+        -------
+        dict
+            The sweep result, with per-sample test losses.
+        """
+        from . import cache, coding, nets, quantize
+
+        ks = [int(k) for k in n_clusters]
+        if init == "kmeans++":
+            raise ValueError("init='kmeans++' draws random numbers; call "
+                             "nets.compression_sweep with an rng instead")
+        hess = None if importance is None else self.hessians(importance, n_jobs=n_jobs,
+                                                             progress=progress)
+        settings = dict(method=method, beta=float(beta), diameter=diameter, block=int(block),
+                        init=init, max_iter=int(max_iter), beta_scale=beta_scale)
+        key = {"what": "sweep", "ensemble": cache.key_digest(self.key), "n_clusters": ks,
+               "importance": importance, "val": bool(val), **settings,
+               "source": cache.source_digest(
+                   quantize, coding, nets.compression_sweep, nets._sweep_member,
+                   nets.quantize_model, nets._quantize_model, nets._evaluate,
+                   nets._per_sample_losses, nets._portable, nets._OneThread)}
+
+        def compute():
+            return nets.compression_sweep(self.models, ks, self.data(val=val),
+                                          hessians=hess, per_sample=("test",), rng=0,
+                                          n_jobs=n_jobs, progress=progress, **settings)
+
+        name = f"{self.recipe.name}-{self.dataset}-sweep"
+        return cache.cached(name, key, compute)[0]
 
 
 def load_ensemble(recipe, *, dataset="mnist", n_models=50, pool_fraction=0.6,
@@ -335,7 +403,7 @@ def load_ensemble(recipe, *, dataset="mnist", n_models=50, pool_fraction=0.6,
     """
     import torch
 
-    from . import cache, data, nets
+    from . import cache, nets
 
     if not isinstance(recipe, Recipe):
         raise ValueError(f"recipe must be an infocompress.ensembles.Recipe, got {recipe!r}")
@@ -352,7 +420,7 @@ def load_ensemble(recipe, *, dataset="mnist", n_models=50, pool_fraction=0.6,
     key = {"what": "ensemble", "recipe": recipe.as_dict(), "dataset": dataset,
            "data_sha256": _dataset(dataset)[2], "n_models": n_models,
            "pool_fraction": float(pool_fraction), "subset_size": subset_size, "seed": seed,
-           "source": cache.source_digest(nets, data, sys.modules[__name__]),
+           "source": cache.source_digest(*_training_code()),
            "torch": torch.__version__, "numpy": np.__version__,
            "numerics": {"cpu_capability": torch.backends.cpu.get_cpu_capability(),
                         "MKL_CBWR": os.environ.get("MKL_CBWR", "")}}

@@ -51,6 +51,7 @@ __all__ = [
     "QUANTIZE_METHODS",
     "predict_logits",
     "complement_subsets",
+    "continue_training",
     "compression_sweep",
     "ensemble_hessians",
     "evaluate",
@@ -802,6 +803,78 @@ def train_ensemble(make_model, n_models, x, y, *, subset_fraction=None, subset_s
                 "seconds": np.array([r[2] for r in results])}
         return (*out, info)
     return out
+
+
+def continue_training(models, x, y, subsets, *, epochs, batch_size, lr, weight_decay=0.0,
+                      optimizer="adam", momentum=0.0, rng=None, n_jobs=None, progress=None):
+    """Train copies of trained models further, each on its own subset, in parallel.
+
+    Model ``m`` is deep-copied and trained by :func:`train` (a fresh optimizer, so SGD
+    momentum or Adam moments start at zero) on ``x[subsets[m]]``, in worker processes as
+    in :func:`train_ensemble` (one thread each; the result does not depend on
+    ``n_jobs``). The originals are not modified. Use it to ask whether a reference network
+    was trained well enough (Carreira-Perpiñán 2017, Section 7), or to retrain a
+    compressed network without constraints.
+
+    Parameters
+    ----------
+    models : sequence of torch.nn.Module
+    x : array-like of shape (n, ...)
+    y : array-like of shape (n,)
+    subsets : array-like of int of shape (n_models, k)
+        Row ``m`` indexes model ``m``'s training samples.
+    epochs, batch_size, lr, weight_decay, optimizer, momentum
+        As in :func:`train`.
+    rng : None, int or numpy.random.Generator, optional
+        Source of the per-model seeds (batch orders and dropout masks).
+    n_jobs : int or None, default None
+    progress : bool or None, optional
+
+    Returns
+    -------
+    list of torch.nn.Module
+        The further-trained copies, each in the mode (training or evaluation) of its
+        original.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> x, y = rng.normal(size=(30, 8, 8)), rng.integers(0, 10, 30)
+    >>> base = [make_mlp((8,), rng=s) for s in range(2)]
+    >>> more = continue_training(base, x, y, [np.arange(15), np.arange(15, 30)], epochs=2,
+    ...                          batch_size=5, lr=1e-2, rng=1, progress=False)
+    >>> len(more), more[0] is base[0]
+    (2, False)
+    """
+    import joblib
+
+    models = list(models)
+    if not models:
+        raise ValueError("models must hold at least one model")
+    settings = _check_train_args(epochs, batch_size, lr, weight_decay, optimizer, momentum)
+    xt = _as_x(x)
+    yt = _as_y(y, xt.shape[0])
+    sub = np.asarray(subsets)
+    if sub.ndim != 2 or sub.shape[0] != len(models) or \
+            not np.issubdtype(sub.dtype, np.integer) or sub.min() < 0 or \
+            sub.max() >= xt.shape[0]:
+        raise ValueError(f"subsets must be ({len(models)}, k) indices into x, got shape "
+                         f"{sub.shape}")
+    if n_jobs is not None:
+        n_jobs = check_int(n_jobs, "n_jobs")
+    x_np = _cast_finite(xt, _model_dtype(models[0])).numpy()
+    y_np = yt.numpy()
+    seeds = [int(s) for s in as_generator(rng).integers(2**62, size=len(models))]
+    copies = [copy.deepcopy(m).cpu() for m in models]
+    tasks = (joblib.delayed(_train_member)(copies[m], x_np[sub[m]], y_np[sub[m]], settings,
+                                           seeds[m]) for m in range(len(models)))
+    runner = joblib.Parallel(n_jobs=n_jobs, return_as="generator")
+    results = list(progress_bar(runner(tasks), desc=f"training {len(models)} models further",
+                                total=len(models), progress=progress))
+    for mdl, orig, (state, _, _) in zip(copies, models, results, strict=True):
+        mdl.load_state_dict(state)
+        mdl.train(orig.training)
+    return copies
 
 
 def _subset_size(fraction, size, n):
