@@ -11,7 +11,11 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["verdict"]
+__all__ = ["CLAIM_LINE", "claim_line", "verdict"]
+
+#: Pattern of the lines printed by :func:`claim_line`; the book's status table
+#: (``book/_ext/status_table.py``) reads them from the chapters' stored outputs.
+CLAIM_LINE = r"^claim (?P<label>\S+) \[(?P<statement>[^\]]+)\]: (?P<verdict>.+)$"
 
 
 def verdict(table, effects=(), *, sign=-1, threshold=5.0):
@@ -61,3 +65,34 @@ def verdict(table, effects=(), *, sign=-1, threshold=5.0):
     if all(sign * z > threshold for z in zs):
         return "reproduced" + (f" ({zt})" if zt else "")
     return f"not significant ({zt}; no row contradicted at {threshold:g} SE)"
+
+
+def claim_line(label, statement, verdict_text):
+    """The line a chapter prints for one claim: ``claim <label> [<statement>]: <verdict>``.
+
+    Parameters
+    ----------
+    label : str
+        Short label without spaces, e.g. ``"(C1)"``.
+    statement : str
+        The claim in a few words (no square brackets).
+    verdict_text : str
+        Usually the output of :func:`verdict`.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> claim_line("(C1)", "lower test loss", "reproduced (z = -8.2)")
+    'claim (C1) [lower test loss]: reproduced (z = -8.2)'
+    """
+    label, statement, verdict_text = str(label), str(statement), str(verdict_text)
+    if not label or any(ch.isspace() for ch in label):
+        raise ValueError(f"label must be non-empty without spaces, got {label!r}")
+    if "[" in statement or "]" in statement or "\n" in statement:
+        raise ValueError(f"statement must not hold brackets or newlines, got {statement!r}")
+    if "\n" in verdict_text:
+        raise ValueError("verdict_text must be one line")
+    return f"claim {label} [{statement}]: {verdict_text}"
