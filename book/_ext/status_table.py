@@ -252,7 +252,7 @@ class CheckAudit(Directive):
                     by_kind[key] = (n + 1, s + prob)
                     kind = {"close": "two-sided", "upper": "upper", "lower": "lower"}[
                         row["kind"]]
-                    name = _escape(row["name"])
+                    name = _literal(row["name"])
                     if row["same_sample"]:
                         flagged.append((doc, row))
                         name += " (theory from the same sample)"
@@ -277,7 +277,7 @@ class CheckAudit(Directive):
         if flagged:
             lines += ["", "Rows whose theory value is computed from the sample they are compared "
                       "with, as declared by the chapters:", ""]
-            lines += [f"* {{doc}}`/{doc}`, *{_escape(r['name'])}*: {_escape(r['same_sample'])}"
+            lines += [f"* {{doc}}`/{doc}`, {_literal(r['name'])}: {_literal(r['same_sample'])}"
                       for doc, r in flagged]
         else:
             lines += ["", "No chapter declares a row whose theory value is computed from the "
@@ -515,11 +515,20 @@ class PerturbationAudit(Directive):
             for doc, title, row, need in listed[cat]:
                 where = f"smallest detected error {need:.0%}" if need is not None \
                     else "no error of the theory value is detected"
-                out.append(f"* {{doc}}`/{doc}`, {_escape(title)}: *{_escape(row['name'])}* "
+                out.append(f"* {{doc}}`/{doc}`, {_literal(title)}: {_literal(row['name'])} "
                            f"({where})")
             out.append("```")
         self.state.nested_parse(StringList(out), self.content_offset, container)
         return [container]
+
+
+def _literal(text: str) -> str:
+    """Check names and table titles are plain text: escape what MyST would read as markup."""
+    text = " ".join(str(text).split())
+    text = re.sub(r"([\\`*_\[\]<>{}$|])", r"\\\1", text)
+    # a leading list or heading marker would start a block inside a table cell
+    text = re.sub(r"^(\d+)([.)])", r"\1\\\2", text)
+    return re.sub(r"^([-+#])", r"\\\1", text)
 
 
 def _escape(text: str) -> str:
