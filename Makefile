@@ -17,7 +17,8 @@ export PYDEVD_DISABLE_FILE_VALIDATION = 1
 export ATEN_CPU_CAPABILITY ?= avx2
 export MKL_CBWR ?= AVX2
 
-.PHONY: book test venv unit lab nbval lint book-stored mathjax render chromium seed-audit clean
+.PHONY: book test venv unit lab nbval lint book-stored mathjax render chromium seed-audit \
+	perturbation-audit clean
 
 # MathJax is bundled into the book (no CDN): fetched once from the npm registry.
 MATHJAX_VERSION := 3.2.2
@@ -83,6 +84,12 @@ lab: $(STAMP) chromium
 seed-audit: $(STAMP)
 	INFOCOMPRESS_SEED_AUDIT_JSON=benchmarks/results/seed_audit.json \
 		$(BIN)/python -m pytest -p no:cacheprovider -m slow tests/test_seed_audit.py -v
+
+# Power audit (slow, about 10 min on 2 cores; not part of `make test`): every chapter executed
+# once with each theory value perturbed by +-10%; records which check rows would have failed.
+perturbation-audit: $(STAMP)
+	INFOCOMPRESS_PERTURB_AUDIT_JSON=benchmarks/results/perturbation_audit.json \
+		$(BIN)/python -m pytest -p no:cacheprovider -m slow tests/test_perturbation_audit.py -v
 
 chromium:
 	@command -v chromium > /dev/null && command -v chromedriver > /dev/null || { \

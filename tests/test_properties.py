@@ -1035,6 +1035,31 @@ def test_lloyd_max_symmetric_sorted_and_above_shannon_bound(K, var):
     assert dist == pytest.approx(var * unit_dist, rel=1e-9)
 
 
+@FEW
+@given(st.integers(1, 7), st.floats(0.01, 100.0))
+def test_gaussian_quantizer_cells_reproduce_lloyd_max(K, var):
+    levels, dist = ratedistortion.gaussian_lloyd_max(K, variance=var)
+    perm = np.arange(K)[::-1]
+    p, d = ratedistortion.gaussian_quantizer_cells(levels[perm], variance=var)
+    assert p.sum() == pytest.approx(1.0, rel=1e-12) and np.all(p >= 0)
+    assert d == pytest.approx(dist, rel=1e-9)
+    assert np.allclose(p, p[::-1], atol=1e-12)           # symmetric levels, symmetric cells
+
+
+def test_gaussian_quantizer_cells_against_sampling():
+    rng = np.random.default_rng(8)
+    x = 2.0 * rng.standard_normal(400_000)
+    lev = np.array([0.3, -1.0, 2.5, 1.0])
+    idx = np.argmin(np.abs(x[:, None] - lev), axis=1)
+    p, d = ratedistortion.gaussian_quantizer_cells(lev, variance=4.0)
+    freq = np.bincount(idx, minlength=4) / x.size
+    assert np.all(np.abs(freq - p) <= 5 * np.sqrt(p * (1 - p) / x.size))
+    err = (x - lev[idx]) ** 2
+    assert abs(err.mean() - d) <= 5 * err.std(ddof=1) / np.sqrt(x.size)
+    with pytest.raises(ValueError, match="levels"):
+        ratedistortion.gaussian_quantizer_cells([])
+
+
 @PROPS
 @given(st.floats(-5, 5), st.floats(0.1, 5), st.integers(2, 200), st.floats(0.1, 3.0))
 def test_discretize_density_is_a_distribution_on_the_grid(lo, width, n, s):

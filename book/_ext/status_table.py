@@ -12,7 +12,9 @@ error. Nothing in the table is typed by hand.
 ``check-audit``: every verified Monte-Carlo check with its tolerance and false-alarm
 probability. ``seed-audit``: the outcome of re-executing every chapter under five further
 seeds (``tests/test_seed_audit.py``), read from the JSON file that test writes, with each
-run marked *stale* when the chapter's code has changed since.
+run marked *stale* when the chapter's code has changed since. ``perturbation-audit``: which
+rows detect a 10% error of their theory value, read from the JSON file that
+``tests/test_perturbation_audit.py`` writes.
 """
 
 from __future__ import annotations
@@ -106,67 +108,181 @@ class StatusTable(Directive):
         return [container]
 
 
-ROW = re.compile(r"^(?P<name>.{44}) +(?P<theory>\S+) +(?P<rel>[≈≤≥]) +(?P<est>\S+) +(?P<se>\S+) +"
-                 r"(?P<z>\S+) +(?P<tol>\S+) +(?P<res>pass|FAIL)$")
+NOTE = re.compile(r"^\s+\*(\d+) theory from the same sample: (.*)$")
+LABEL = re.compile(r"^(?P<kind>[a-z_]+)(?:\((?P<n>\d+)\))?(?P<flag>\*)?$")
+RELATIONS = {"≈": "close", "≤": "upper", "≥": "lower"}
+
+
+def _parse_row(line: str, extended: bool):
+    """One printed CheckTable row as a dict, or None if ``line`` is not a row.
+
+    Rows are split from the right, where every column is a single token, so the width of
+    the name column does not matter. The original layout has seven columns after the name
+    (theory, relation, estimate, SE, z, tolerance, result); the extended one adds the SE
+    kind and the false-alarm probability before the result.
+    """
+    parts = line.rsplit(None, 9 if extended else 7)
+    if len(parts) != (10 if extended else 8):
+        return None
+    name, theory, rel, est, se, z, tol = parts[:7]
+    result = parts[-1]
+    if rel not in RELATIONS or result not in ("pass", "FAIL") or not name.strip():
+        return None
+    try:
+        row = {"name": name.strip(), "kind": RELATIONS[rel], "theory": float(theory),
+               "estimate": float(est), "se": float(se), "z": float(z), "tol": float(tol),
+               "passed": result == "pass", "se_kind": "mc", "n_draws": None,
+               "same_sample": None, "declared": extended}
+    except ValueError:
+        return None
+    if extended:
+        label = LABEL.match(parts[7])
+        if label is None:
+            return None
+        row["se_kind"] = label["kind"]
+        row["n_draws"] = int(label["n"]) if label["n"] else None
+        row["flagged"] = bool(label["flag"])
+    return row
+
+
+def check_tables(text: str):
+    """Every verified check table printed in ``text``: dicts with the title and the rows.
+
+    A table is found from its footer ``verified: N of N checks pass``: above it are the
+    rows (and the notes on rows whose theory comes from their own sample), a rule of
+    dashes, the header and the title. The header tells the layout (it names the SE kind in
+    the extended one). A table whose rows cannot all be read is returned with
+    ``"complete": False`` so that the caller can complain instead of undercounting.
+    """
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        footer = VERIFIED.match(line)
+        if not footer:
+            continue
+        j = i - 1
+        while j >= 0 and not (lines[j] and set(lines[j]) == {"-"}):
+            j -= 1
+        header = lines[j - 1] if j >= 1 else ""
+        title = lines[j - 2] if j >= 2 else ""
+        extended = "kind" in header.split()
+        rows, notes, unread = [], {}, 0
+        for body in lines[j + 1:i] if j >= 0 else []:
+            note = NOTE.match(body)
+            if note:
+                notes[int(note[1])] = note[2].strip()
+                continue
+            row = _parse_row(body, extended)
+            if row is None:
+                unread += 1
+            else:
+                rows.append(row)
+        for k, reason in notes.items():
+            if 1 <= k <= len(rows):
+                rows[k - 1]["same_sample"] = reason
+        complete = j >= 1 and unread == 0 and len(rows) == int(footer[2])
+        yield {"title": title, "rows": rows, "complete": complete, "extended": extended}
 
 
 def verified_checks(path: pathlib.Path):
-    """Yield (table title, check name, relation, z, tolerance) of every verified check table."""
+    """Yield every verified check table of a notebook's stored outputs (:func:`check_tables`)."""
     nb = json.loads(path.read_text())
     for cell in nb["cells"]:
         for out in cell.get("outputs", []):
             text = out.get("text", "")
             text = "".join(text) if isinstance(text, list) else text
-            lines = text.splitlines()
-            for i, line in enumerate(lines):
-                if not VERIFIED.match(line):
-                    continue
-                j = i - 1
-                rows = []
-                while j >= 0 and (m := ROW.match(lines[j])):
-                    rows.append(m)
-                    j -= 1
-                title = lines[j - 2] if j >= 2 and set(lines[j]) == {"-"} else ""
-                for m in reversed(rows):
-                    yield title, m["name"].strip(), m["rel"], m["z"], float(m["tol"])
+            yield from check_tables(text)
+
+
+def row_false_alarm(row: dict) -> float:
+    """False-alarm probability of a parsed row, from its relation, tolerance and SE kind
+    (:func:`infocompress.checks.false_alarm_of`; rows of the original layout count as
+    ``"mc"`` with an unstated number of draws, i.e. Gaussian)."""
+    from infocompress.checks import false_alarm_of
+
+    return false_alarm_of(row["kind"], row["tol"], se_kind=row["se_kind"],
+                          n_draws=row["n_draws"])
+
+
+SE_KIND_TEXT = {"mc": "Monte-Carlo", "paired": "paired", "max_of": "worst of",
+                "exact": "exact", "numerical": "numerical"}
+
+
+def se_kind_text(row: dict) -> str:
+    """How the SE was obtained, in words, for the audit table."""
+    if not row["declared"]:
+        return "not declared (Gaussian)"
+    text = SE_KIND_TEXT.get(row["se_kind"], row["se_kind"])
+    if row["n_draws"] is not None:
+        text += f" ({row['n_draws']:,} {'checks' if row['se_kind'] == 'max_of' else 'draws'})"
+    return text
 
 
 class CheckAudit(Directive):
-    """List every verified Monte-Carlo check with its tolerance and false-alarm probability."""
+    """List every verified check with its tolerance, SE kind and false-alarm probability,
+    then the rows whose theory value comes from their own sample."""
 
     has_content = False
 
     def run(self):
-        from math import erfc, sqrt
-
         env = self.state.document.settings.env
         root = pathlib.Path(env.srcdir)
-        lines = ["```{list-table}", ":header-rows: 1", ":widths: 22 48 6 8 16", "",
+        reporter = self.state.document.reporter
+        lines = ["```{list-table}", ":header-rows: 1", ":widths: 20 40 8 8 12 12", "",
                  "* - Chapter", "  - Check", "  - Kind", "  - Tolerance [SE]",
-                 "  - False-alarm probability"]
+                 "  - SE kind", "  - False-alarm probability"]
         total = 0.0
         count = 0
+        by_kind = {}
+        flagged = []
+        problems = []
         for _caption, doc in _toc_entries(root):
             path = root / f"{doc}.ipynb"
             if not path.is_file():
                 continue
             env.note_dependency(str(path))
-            for _title, name, rel, _z, tol in verified_checks(path):
-                one_sided = 0.5 * erfc(tol / sqrt(2.0))
-                prob = 2 * one_sided if rel == "≈" else one_sided
-                total += prob
-                count += 1
-                kind = {"≈": "two-sided", "≤": "upper", "≥": "lower"}[rel]
-                lines += [f"* - {{doc}}`/{doc}`", f"  - {_escape(name)}", f"  - {kind}",
-                          f"  - {tol:g}", f"  - {prob:.2e}"]
-        summary = (f"{count} checks in all. If every estimate were exactly Gaussian and every "
-                   f"theory exactly true, the expected number of false alarms in one run of the "
-                   f"book would be {total:.2e} (the sum of the column, which also bounds the "
-                   f"probability that any check fails by chance).")
+            for table in verified_checks(path):
+                if not table["complete"]:
+                    problems.append(f"{doc}: table {table['title']!r}")
+                for row in table["rows"]:
+                    prob = row_false_alarm(row)
+                    total += prob
+                    count += 1
+                    key = row["se_kind"] if row["declared"] else "not declared"
+                    n, s = by_kind.get(key, (0, 0.0))
+                    by_kind[key] = (n + 1, s + prob)
+                    kind = {"close": "two-sided", "upper": "upper", "lower": "lower"}[
+                        row["kind"]]
+                    name = _literal(row["name"])
+                    if row["same_sample"]:
+                        flagged.append((doc, row))
+                        name += " (theory from the same sample)"
+                    lines += [f"* - {{doc}}`/{doc}`", f"  - {name}", f"  - {kind}",
+                              f"  - {row['tol']:g}", f"  - {se_kind_text(row)}",
+                              f"  - {prob:.2e}"]
+        for where in problems:
+            reporter.warning(f"check-audit: could not read every row of {where}")
+        kinds = "; ".join(f"{k}: {n} rows, {s:.2e}" for k, (n, s) in
+                          sorted(by_kind.items(), key=lambda kv: -kv[1][1]))
+        summary = [
+            f"{count} checks in all. If every theory were exactly true and every standard "
+            f"error what its SE kind says, the expected number of false alarms in one run of "
+            f"the book would be **{total:.2e}** (the sum of the last column, which also "
+            f"bounds the probability that any check fails by chance).",
+            "",
+            f"By SE kind (rows, summed false-alarm probability): {kinds}.",
+            "",
+        ]
         container = nodes.container(classes=["check-audit"])
         lines.append("```")
-        self.state.nested_parse(StringList([summary, ""] + lines), self.content_offset,
-                                container)
+        if flagged:
+            lines += ["", "Rows whose theory value is computed from the sample they are compared "
+                      "with, as declared by the chapters:", ""]
+            lines += [f"* {{doc}}`/{doc}`, {_literal(r['name'])}: {_literal(r['same_sample'])}"
+                      for doc, r in flagged]
+        else:
+            lines += ["", "No chapter declares a row whose theory value is computed from the "
+                      "sample it is compared with."]
+        self.state.nested_parse(StringList(summary + lines), self.content_offset, container)
         return [container]
 
 
@@ -267,6 +383,154 @@ class SeedAudit(Directive):
         return [container]
 
 
+CATEGORIES = {
+    "detects": "detects the error",
+    "exact": "deterministic row, allowance wider than the error",
+    "slack": "bound with more slack than the error",
+    "weak": "too weak: standard error too large",
+    "n/a": "not applicable: theory value 0",
+}
+
+
+def perturbation_category(row: dict, eps: float = 0.1):
+    """Classify one row of the perturbation audit; returns (category, threshold).
+
+    A relative error ``eps`` of the theory value is *detected* by a two-sided row when the
+    row fails both with the theory multiplied by ``1 + eps`` and by ``1 - eps``, and by a
+    one-sided row when it fails for the error that tightens the bound (a bound made looser
+    can never fail). A row that does not detect it is deterministic (SE kind ``exact`` or
+    ``numerical``: its allowance is wider than the error), a bound whose estimate lies more
+    than ``eps`` inside it (slack no check could remove), or too weak (its standard error
+    hides the error). Rows with theory value 0 are not applicable: a relative error of 0 is
+    0. ``threshold`` is the smallest relative error the row detects (None: none).
+    """
+    th, est = row["theory"], row["estimate"]
+    if th == 0:
+        return "n/a", None
+    up, down = row["threshold_up"], row["threshold_down"]
+    fail_up = not row["perturbed"][f"{eps:+g}"]
+    fail_down = not row["perturbed"][f"{-eps:+g}"]
+    if row["kind"] == "close":
+        detects = fail_up and fail_down
+        need = None if up is None or down is None else max(up, down)
+    else:
+        tighten_up = (row["kind"] == "lower") == (th > 0)
+        detects = fail_up if tighten_up else fail_down
+        need = up if tighten_up else down
+    if detects:
+        return "detects", need
+    if row["se_kind"] in ("exact", "numerical"):
+        return "exact", need
+    if row["kind"] != "close":
+        inside = (th - est if row["kind"] == "upper" else est - th) / abs(th)
+        if inside > eps:
+            return "slack", need
+    return "weak", need
+
+
+class PerturbationAudit(Directive):
+    """Power of the checks: which rows detect a relative error of the theory values.
+
+    Reads the JSON file written by ``tests/test_perturbation_audit.py`` (one execution of
+    every chapter with ``INFOCOMPRESS_PERTURB_THEORY``); one row per chapter with the count
+    of each category of :func:`perturbation_category`, then the rows that are too weak.
+    """
+
+    has_content = False
+    option_spec = {"results": str}
+
+    def run(self):
+        env = self.state.document.settings.env
+        root = pathlib.Path(env.srcdir)
+        path = root / self.options.get("results", "benchmarks/results/perturbation_audit.json")
+        env.note_dependency(str(path))
+        container = nodes.container(classes=["perturbation-audit"])
+        if not path.is_file():
+            text = [f"The perturbation audit has not been run on this copy (no `{path.name}`)."]
+            self.state.nested_parse(StringList(text), self.content_offset, container)
+            return [container]
+        data = json.loads(path.read_text())
+        eps = min(abs(e) for e in data["perturbations"])
+        runs = {r["notebook"]: r for r in data["runs"]}
+        order = ["detects", "exact", "slack", "weak", "n/a"]
+        lines = ["```{list-table}", ":header-rows: 1", "", "* - Chapter", "  - Rows"]
+        lines += [f"  - {CATEGORIES[c].split(':')[0].capitalize()}" for c in order]
+        lines += ["  - Detecting (of rows with theory ≠ 0)", "  - Run"]
+        totals = dict.fromkeys(order, 0)
+        listed = {c: [] for c in ("weak", "exact", "slack")}
+        n_stale = n_missing = 0
+        for _caption, doc in _toc_entries(root):
+            nb_path = root / f"{doc}.ipynb"
+            if not nb_path.is_file() or nb_path.name.startswith("appendix_"):
+                continue
+            env.note_dependency(str(nb_path))
+            run = runs.get(nb_path.name)
+            if run is None:
+                n_missing += 1
+                lines += [f"* - {{doc}}`/{doc}`", "  - —", *["  - —"] * len(order),
+                          "  - —", "  - not run"]
+                continue
+            counts = dict.fromkeys(order, 0)
+            for table in run["tables"]:
+                for row in table["rows"]:
+                    cat, need = perturbation_category(row, eps)
+                    counts[cat] += 1
+                    if cat in listed:
+                        listed[cat].append((doc, table["title"], row, need))
+            for c in order:
+                totals[c] += counts[c]
+            applicable = sum(counts.values()) - counts["n/a"]
+            frac = f"{counts['detects'] / applicable:.0%}" if applicable else "—"
+            status = "pass" if run["passed"] else "FAIL"
+            if run.get("code_digest") != code_digest(json.loads(nb_path.read_text())):
+                status += ", stale"
+                n_stale += 1
+            lines += [f"* - {{doc}}`/{doc}`", f"  - {sum(counts.values())}",
+                      *[f"  - {counts[c]}" for c in order], f"  - {frac}",
+                      f"  - {status} ({run['seconds']:.0f} s)"]
+        applicable = sum(totals.values()) - totals["n/a"]
+        frac = f"{totals['detects'] / applicable:.0%}" if applicable else "—"
+        lines += ["* - **all chapters**", f"  - {sum(totals.values())}",
+                  *[f"  - {totals[c]}" for c in order], f"  - **{frac}**", "  - "]
+        lines.append("```")
+        summary = (f"Relative error of every theory value: ±{eps:g} "
+                   f"(recorded {data.get('updated', 'at an unknown date')}, commit "
+                   f"`{str(data.get('commit') or 'unknown')[:10]}`). Of the "
+                   f"{sum(totals.values())} verified rows, {totals['n/a']} have theory value "
+                   f"0; of the other {applicable}, **{totals['detects']} ({frac}) detect the "
+                   f"error**, {totals['exact']} are deterministic rows whose allowance is wider, "
+                   f"{totals['slack']} are bounds that hold with more slack, and "
+                   f"**{totals['weak']} are too weak**. {n_stale} chapter runs are marked "
+                   f"*stale* (the chapter's code changed since); {n_missing} chapters were "
+                   f"not run.")
+        out = [summary, ""] + lines
+        titles = {"weak": "Rows too weak to detect the error",
+                  "exact": "Deterministic rows with a wider allowance",
+                  "slack": "Bounds with more slack than the error"}
+        for cat in ("weak", "exact", "slack"):
+            if not listed[cat]:
+                continue
+            out += ["", f"```{{admonition}} {titles[cat]} ({len(listed[cat])})",
+                    ":class: dropdown", ""]
+            for doc, title, row, need in listed[cat]:
+                where = f"smallest detected error {need:.0%}" if need is not None \
+                    else "no error of the theory value is detected"
+                out.append(f"* {{doc}}`/{doc}`, {_literal(title)}: {_literal(row['name'])} "
+                           f"({where})")
+            out.append("```")
+        self.state.nested_parse(StringList(out), self.content_offset, container)
+        return [container]
+
+
+def _literal(text: str) -> str:
+    """Check names and table titles are plain text: escape what MyST would read as markup."""
+    text = " ".join(str(text).split())
+    text = re.sub(r"([\\`*_\[\]<>{}$|])", r"\\\1", text)
+    # a leading list or heading marker would start a block inside a table cell
+    text = re.sub(r"^(\d+)([.)])", r"\1\\\2", text)
+    return re.sub(r"^([-+#])", r"\\\1", text)
+
+
 def _escape(text: str) -> str:
     """Titles are the authors' own MyST (math included): only table-breaking newlines go."""
     return " ".join(text.split())
@@ -276,4 +540,5 @@ def setup(app):
     app.add_directive("status-table", StatusTable)
     app.add_directive("check-audit", CheckAudit)
     app.add_directive("seed-audit", SeedAudit)
+    app.add_directive("perturbation-audit", PerturbationAudit)
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -30,6 +30,7 @@ from ._checks import as_finite_array, check_int, check_nonnegative, check_positi
 __all__ = [
     "BlahutArimotoResult",
     "gaussian_lloyd_max",
+    "gaussian_quantizer_cells",
     "blahut_arimoto",
     "discretize_density",
     "gaussian_distortion_rate",
@@ -252,6 +253,53 @@ def _blahut_arimoto(p, dist, betas, q0, max_iter, tol):
     rate = -betas * dbar - (np.log(z) - betas[:, None] * shift[:, 0][None]) @ p
     lower = rate - np.log(np.max(c, axis=1))
     return BlahutArimotoResult(betas, rate, lower, dbar, q, it, converged)
+
+
+def gaussian_quantizer_cells(levels, *, variance=1.0):
+    r"""Exact cell probabilities and distortion of a nearest-level quantizer of a Gaussian.
+
+    The quantizer maps :math:`X \sim \mathcal N(0, \sigma^2)` to the nearest of the given
+    levels; its cells are bounded by the midpoints of neighbouring sorted levels. Both
+    outputs are Gaussian integrals, so they are exact and involve no sample: the index
+    entropy :math:`-\sum_k p_k \log p_k` of a quantizer trained on one sample can be
+    compared with measurements on another without reusing either.
+
+    Parameters
+    ----------
+    levels : array-like of shape (K,)
+        Reconstruction levels, finite, in any order.
+    variance : float, default 1.0
+
+    Returns
+    -------
+    probabilities : ndarray of shape (K,)
+        :math:`P(Q(X) = \text{levels}[k])`, in the order of ``levels`` (a repeated level
+        gets the whole mass of its cell once and 0 for its copies).
+    distortion : float
+        Mean squared error :math:`E[(X - Q(X))^2]`.
+
+    Examples
+    --------
+    >>> p, dist = gaussian_quantizer_cells([np.sqrt(2 / np.pi), -np.sqrt(2 / np.pi)])
+    >>> p.tolist(), bool(np.isclose(dist, 1 - 2 / np.pi))
+    ([0.5, 0.5], True)
+    """
+    lev = as_finite_array(levels, "levels", ndim=1)
+    if lev.size == 0:
+        raise ValueError("levels must hold at least one level")
+    sigma = float(np.sqrt(check_positive(variance, "variance")))
+    order = np.argsort(lev, kind="stable")
+    c = lev[order] / sigma
+    t = np.concatenate([[-np.inf], 0.5 * (c[1:] + c[:-1]), [np.inf]])
+    mass = np.diff(norm.cdf(t))
+    pdf = norm.pdf(t)
+    tphi = np.where(np.isfinite(t), t * norm.pdf(np.where(np.isfinite(t), t, 0.0)), 0.0)
+    first = pdf[:-1] - pdf[1:]                      # E[X; cell]
+    second = mass + tphi[:-1] - tphi[1:]            # E[X^2; cell]
+    dist = float(np.sum(second - 2 * c * first + c**2 * mass))
+    probs = np.empty_like(mass)
+    probs[order] = mass
+    return probs, dist * sigma**2
 
 
 def gaussian_lloyd_max(n_levels, *, variance=1.0, max_iter=100_000, tol=1e-13):
