@@ -29,11 +29,16 @@ def _brute_force(model, x, y, loss):
 
     def phi(z, y1):
         ell = F.cross_entropy(z[None], y1[None])
-        return ell if loss == "cross_entropy" else ell**2
+        return ell**2 if loss == "squared_cross_entropy" else ell
 
     jac = vmap(jacrev(logits_one), in_dims=(None, 0))(params, x)
-    lam = torch.stack([torch.func.hessian(phi)(logits_one(params, x[i]), y[i])
-                       for i in range(len(y))])
+    if loss == "empirical_fisher":  # Lambda = g g^T with g the loss gradient in the logits
+        g = torch.stack([torch.func.grad(phi)(logits_one(params, x[i]), y[i])
+                         for i in range(len(y))])
+        lam = g[:, :, None] * g[:, None, :]
+    else:
+        lam = torch.stack([torch.func.hessian(phi)(logits_one(params, x[i]), y[i])
+                           for i in range(len(y))])
     out = {}
     for k, jk in jac.items():
         jf = jk.reshape(len(y), jk.shape[1], -1)                     # (n, C, d)
@@ -57,6 +62,21 @@ def test_closed_form_equals_brute_force(loss, arch):
     assert set(got) == set(ref)
     for k in ref:
         torch.testing.assert_close(got[k], ref[k], rtol=1e-9, atol=1e-12)
+
+
+def test_empirical_fisher_is_mean_squared_gradient():
+    """The "empirical_fisher" diagonal equals the mean of squared per-sample gradients."""
+    model = nets.make_convnet(in_shape=(6, 6), channels=(2,), hidden=(4,), rng=5).double()
+    x, y = _data(8, (6, 6), seed=2)
+    got = curvature.gauss_newton_diagonal(model, x, y, loss="empirical_fisher")
+    ref = {k: torch.zeros_like(v, dtype=torch.float64) for k, v in got.items()}
+    for i in range(len(y)):
+        model.zero_grad()
+        F.cross_entropy(model.eval()(x[i:i + 1]), y[i:i + 1]).backward()
+        for k, p in model.named_parameters():
+            ref[k] += p.grad.double() ** 2 / len(y)
+    for k in ref:
+        torch.testing.assert_close(got[k], ref[k], rtol=1e-9, atol=1e-14)
 
 
 def test_closed_form_equals_per_sample_path_of_nets():

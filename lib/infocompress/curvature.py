@@ -31,7 +31,7 @@ approach of BackPACK's ``DiagGGNExact`` (Dangel, Kunstner and Hennig 2020); it i
 here because it also serves the squared loss of Bu et al.'s code, which BackPACK does not
 offer, and needs about sixty lines.
 
-Two per-sample losses are available:
+Three choices of :math:`\Lambda` are available:
 
 ``"cross_entropy"``
     :math:`\phi = -\log \operatorname{softmax}(z)_y`, :math:`\Lambda = \operatorname{diag}(p)
@@ -45,6 +45,13 @@ Two per-sample losses are available:
     that Bu et al.'s code computes (``retrain.py``, ``get_hessian_importance``: the
     Hessian diagonal of ``CrossEntropy(output) ** 2`` taken through the logits, one sample
     at a time), before it normalises each layer to mean 1.
+``"empirical_fisher"``
+    :math:`\Lambda = g g^\top` with :math:`g = p - e_y` the gradient of the cross-entropy in
+    the logits: the diagonal is then :math:`\frac1n\sum_i (\partial \ell_i/\partial w)^2`,
+    the mean squared per-sample gradient (the "empirical Fisher"), in one backward pass.
+
+For the softmax cross-entropy, ``"cross_entropy"`` is also the diagonal of the Fisher
+information :math:`\frac1n\sum_i \sum_c p_{ic} (\partial_w \log p_{ic})^2`, for any network.
 
 References
 ----------
@@ -66,7 +73,7 @@ from torch import nn
 __all__ = ["CURVATURE_LOSSES", "gauss_newton_diagonal", "supports_closed_form"]
 
 #: Per-sample losses whose Gauss-Newton diagonal :func:`gauss_newton_diagonal` computes.
-CURVATURE_LOSSES = ("cross_entropy", "squared_cross_entropy")
+CURVATURE_LOSSES = ("cross_entropy", "squared_cross_entropy", "empirical_fisher")
 
 _LAYERS = (nn.Linear, nn.Conv2d)
 
@@ -109,7 +116,9 @@ def _loss_factor(logits, y, loss):
     eye = torch.eye(c, dtype=p.dtype, device=p.device)
     # s_c = sqrt(p_c) (e_c - p): sum_c s_c s_c^T = diag(p) - p p^T
     cols = torch.sqrt(p).T[:, :, None] * (eye[:, None, :] - p[None, :, :])
-    if loss == "squared_cross_entropy":
+    if loss == "empirical_fisher":
+        cols = (p - eye[y])[None]
+    elif loss == "squared_cross_entropy":
         ell = F.cross_entropy(logits.detach().double(), y, reduction="none")
         g = p - eye[y]
         cols = torch.cat([(2.0**0.5) * g[None], torch.sqrt(2.0 * ell)[None, :, None] * cols])
@@ -136,8 +145,8 @@ def gauss_newton_diagonal(model, x, y, *, loss="cross_entropy", batch_size=1024)
         Inputs, already of the model's dtype and device.
     y : torch.Tensor of shape (n,)
         Integer labels (int64) on the same device.
-    loss : {"cross_entropy", "squared_cross_entropy"}, default "cross_entropy"
-        The per-sample loss (see the module docstring).
+    loss : str, default "cross_entropy"
+        One of :data:`CURVATURE_LOSSES`: which :math:`\Lambda` (see the module docstring).
     batch_size : int, default 1024
         Samples per forward pass (memory only).
 
