@@ -9,6 +9,9 @@ naming a figure), and the status of its checks read from the *stored outputs*: t
 check tables that printed ``verified: N of N checks pass``, and whether any cell stored an
 error. Nothing in the table is typed by hand.
 
+``claims-table``: every claim of the papers that a chapter tests (the ``claim ...`` lines
+its stored outputs print), with the statement and the computed verdict.
+
 ``check-audit``: every verified Monte-Carlo check with its tolerance and false-alarm
 probability. ``seed-audit``: the outcome of re-executing every chapter under five further
 seeds (``tests/test_seed_audit.py``), read from the JSON file that test writes, with each
@@ -36,6 +39,8 @@ PRF = re.compile(
 FIG = re.compile(r"^#+ [^\n]*?(Figures? [0-9]+[a-c]?(?:(?:, ?| and |–|-)[0-9]+[a-c]?)*)", re.M)
 TITLE = re.compile(r"^#\s+(.+)$", re.M)
 VERIFIED = re.compile(r"^verified: (\d+) of (\d+) checks pass$", re.M)
+# the line infocompress.claims.claim_line prints for each claim of a paper a chapter tests
+CLAIM = re.compile(r"^claim (\S+) \[([^\]]+)\]: (.+)$", re.M)
 
 
 def _toc_entries(root: pathlib.Path):
@@ -59,6 +64,7 @@ def notebook_status(path: pathlib.Path) -> dict:
     figures = sorted({m.strip().rstrip(",") for m in FIG.findall(md)})
     n_tables = n_checks = 0
     errors = 0
+    claims = []
     for cell in nb["cells"]:
         for out in cell.get("outputs", []):
             if out.get("output_type") == "error":
@@ -68,8 +74,18 @@ def notebook_status(path: pathlib.Path) -> dict:
             for passed, _total in VERIFIED.findall(text):
                 n_tables += 1
                 n_checks += int(passed)
+            claims += [{"label": a, "statement": b, "verdict": c.strip()}
+                       for a, b, c in CLAIM.findall(text)]
     return {"title": title.group(1).strip() if title else path.stem, "results": results,
-            "figures": figures, "tables": n_tables, "checks": n_checks, "errors": errors}
+            "figures": figures, "tables": n_tables, "checks": n_checks, "errors": errors,
+            "claims": claims}
+
+
+def _short_verdict(verdict: str) -> str:
+    """'reproduced', 'not reproduced' or 'not significant', with the first z if any."""
+    head = verdict.split(" (")[0]
+    z = re.search(r"z = (-?[\d.]+|-?inf)", verdict)
+    return f"{head} (z = {z.group(1)})" if z else head
 
 
 class StatusTable(Directive):
@@ -94,17 +110,47 @@ class StatusTable(Directive):
                 status = f"pass: {st['checks']} checks in {st['tables']} table(s)"
             else:
                 status = "no check tables"
-            rows.append((caption, doc, stated, status))
+            verdicts = "; ".join(f"{c['label']} {_short_verdict(c['verdict'])}"
+                                 for c in st["claims"]) or "—"
+            rows.append((caption, doc, stated, status, verdicts))
         # the directive is used from MyST pages, so it emits MyST markup
-        lines = ["```{list-table}", ":header-rows: 1", ":widths: 18 30 37 15", "",
+        lines = ["```{list-table}", ":header-rows: 1", ":widths: 14 24 28 14 20", "",
                  "* - Part", "  - Chapter", "  - Results and figures stated",
-                 "  - Checks (stored outputs)"]
-        for caption, doc, stated, status in rows:
+                 "  - Checks (stored outputs)", "  - Claims of the papers tested (verdict)"]
+        for caption, doc, stated, status, verdicts in rows:
             lines += [f"* - {caption}", f"  - {{doc}}`/{doc}`", f"  - {_escape(stated)}",
-                      f"  - {status}"]
+                      f"  - {status}", f"  - {_escape(verdicts)}"]
         lines.append("```")
         container = nodes.container(classes=["status-table"])
         self.state.nested_parse(StringList(lines), self.content_offset, container)
+        return [container]
+
+
+class ClaimsTable(Directive):
+    """Every claim of the papers that a chapter tests, with its statement and verdict, read
+    from the ``claim ...`` lines of the stored outputs (``infocompress.claims.claim_line``)."""
+
+    has_content = False
+
+    def run(self):
+        env = self.state.document.settings.env
+        root = pathlib.Path(env.srcdir)
+        lines = ["```{list-table}", ":header-rows: 1", ":widths: 22 8 40 30", "",
+                 "* - Chapter", "  - Claim", "  - Statement", "  - Verdict (5 SE)"]
+        count = 0
+        for _caption, doc in _toc_entries(root):
+            path = root / f"{doc}.ipynb"
+            if not path.is_file():
+                continue
+            env.note_dependency(str(path))
+            for c in notebook_status(path)["claims"]:
+                count += 1
+                lines += [f"* - {{doc}}`/{doc}`", f"  - {_escape(c['label'])}",
+                          f"  - {_escape(c['statement'])}", f"  - {_escape(c['verdict'])}"]
+        lines.append("```")
+        container = nodes.container(classes=["claims-table"])
+        if count:
+            self.state.nested_parse(StringList(lines), self.content_offset, container)
         return [container]
 
 
@@ -538,6 +584,7 @@ def _escape(text: str) -> str:
 
 def setup(app):
     app.add_directive("status-table", StatusTable)
+    app.add_directive("claims-table", ClaimsTable)
     app.add_directive("check-audit", CheckAudit)
     app.add_directive("seed-audit", SeedAudit)
     app.add_directive("perturbation-audit", PerturbationAudit)
