@@ -1564,7 +1564,8 @@ def _kmeans_rows(W, H, K, m, beta, init, max_iter, tol, rng, diameter):
         X = W.reshape(T, nb, m)
         S = None
         if init == "kmeans++":
-            S = np.ones((T, nb)) if H is None else H.reshape(T, nb, m).sum(axis=2)
+            # sum of the Hessian entries of each block (m when H is None, as for all ones)
+            S = np.full((T, nb), float(m)) if H is None else H.reshape(T, nb, m).sum(axis=2)
         C0 = _initial_centres(init, X, S, K, rng)
     else:
         C0 = np.broadcast_to(np.asarray(init, dtype=float).reshape(-1, K, m), (T, K, m))
