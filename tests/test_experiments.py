@@ -259,28 +259,42 @@ def test_drhw_beta_zero_equals_hw_and_beta_shrinks_diameter():
     assert np.all(res["drhw(beta=5)"].diameter < res["hw"].diameter)
 
 
-def test_several_block_lengths_share_the_training_sets():
-    """block=(1, 2) gives the curves of two runs with block=1 and block=2 on the same
-    seed, trial by trial; the exact optimum runs at m = 1 only."""
+def test_methods_with_block_lengths_share_the_training_sets():
+    """"kmeans(m=2)" next to "kmeans" gives the curves of a block=1 and a block=2 run on
+    the same seed, trial by trial."""
     kw = dict(trials=200, n_clusters_grid=[1, 2, 3], rng=21, progress=False)
-    both = figure2_experiment(W_SEP, N, methods=("erm", "kmeans", "optimal"), block=(1, 2),
+    both = figure2_experiment(W_SEP, N, methods=("erm", "kmeans", "kmeans(m=2)", "optimal"),
                               **kw)
     assert sorted(both.curves) == ["erm", "kmeans", "kmeans(m=2)", "optimal"]
     one = figure2_experiment(W_SEP, N, methods=("erm", "kmeans", "optimal"), **kw)
     two = figure2_experiment(W_SEP, N, methods=("erm", "kmeans"), block=2, **kw)
     for key, ref in (("kmeans", one["kmeans"]), ("kmeans(m=2)", two["kmeans"]),
                      ("optimal", one["optimal"])):
-        for metric in ("gen", "pop_risk", "c_w_star", "entropy", "objective"):
+        for metric in ("gen", "pop_risk", "c_w_star", "diameter", "entropy", "objective"):
             np.testing.assert_array_equal(getattr(both[key], metric), getattr(ref, metric))
         for rate, values in ref.rates.items():
             np.testing.assert_array_equal(both[key].rates[rate], values)
     assert both["kmeans(m=2)"].block == 2 and both["kmeans"].block == 1
     np.testing.assert_array_equal(both["kmeans(m=2)"].rates["index"], 3 * np.log2([1, 2, 3]))
-    drhw = figure2_experiment(W_SEP, N, trials=20, n_clusters_grid=[1, 2], methods=("drhw",),
-                              betas=(1.0,), block=[1, 3], rng=2, progress=False)
-    assert sorted(drhw.curves) == ["drhw(beta=1)", "drhw(beta=1, m=3)"]
+    drhw = figure2_experiment(W_SEP, N, trials=20, n_clusters_grid=[1, 2],
+                              methods=("drhw", "drhw(m=3)", "hw(m=3)"), betas=(1.0,),
+                              mi_coords=1, mi_methods=("hw(m=3)",), rng=2, progress=False)
+    assert sorted(drhw.curves) == ["drhw(beta=1)", "drhw(beta=1, m=3)", "hw(m=3)"]
+    assert "ksg" in drhw["hw(m=3)"].rates and "ksg" not in drhw["drhw(beta=1)"].rates
     # the exact optimum is never worse than Lloyd's algorithm on the same trials
     assert np.all(both["optimal"].objective <= both["kmeans"].objective * (1 + 1e-12))
+
+
+def test_radius_of_scalar_levels_equals_brute_force():
+    from infocompress.experiments import _radius_and_diameter
+
+    rng = np.random.default_rng(3)
+    centers = rng.standard_normal((20, 5, 1))
+    ws = rng.standard_normal((7, 1))
+    r, dm = _radius_and_diameter(centers, ws)
+    brute = ((centers[:, None, :, 0] - ws[None, :, :]) ** 2).max(axis=2).sum(axis=1)
+    np.testing.assert_allclose(r, brute, rtol=1e-15)
+    np.testing.assert_allclose(dm, np.ptp(centers[:, :, 0], axis=1) ** 2, rtol=1e-15)
 
 
 def test_vector_kmeanspp_draws_seeds_trial_after_trial():
@@ -382,11 +396,14 @@ def test_default_oracle_distortions():
         (dict(block=4), "divisible"),
         (dict(block=0), "block"),
         (dict(methods=("optimal",), block=2), "scalar only"),
-        (dict(methods=("optimal",), block=(2, 3)), "scalar only"),
-        (dict(block=(1, 1)), "repeat"),
-        (dict(block=()), "block"),
-        (dict(block=(1, 4)), "divisible"),
-        (dict(block=(1, 2), n_clusters_grid=[4]), "n_clusters_grid"),
+        (dict(methods=("optimal(m=2)",)), "scalar only"),
+        (dict(methods=("kmeans(m=4)",)), "divisible"),
+        (dict(methods=("kmeans(m=0)",)), "divisible"),
+        (dict(methods=("erm(m=2)",)), "only the quantizers"),
+        (dict(methods=("kmeans(m=2",)), "unknown method"),
+        (dict(methods=("kmeans", "kmeans(m=2)"), n_clusters_grid=[4]), "n_clusters_grid"),
+        (dict(methods=("drhw(m=2)",)), "betas"),
+        (dict(block=(1, 2)), "block"),
         (dict(init="random"), "init"),
         (dict(max_iter=0), "max_iter"),
         (dict(noise_var=0.0), "noise_var"),

@@ -37,9 +37,10 @@ Compressors (``methods``):
     :func:`infocompress.quantize.optimal_kmeans_1d_batch` (scalar only).
 
 Every quantizer but the exact optimum also runs as a vector quantizer: with ``block=m``
-(or several block lengths, ``block=(1, 2)``) the weights are grouped into ``d/m`` blocks
-of ``m`` consecutive coordinates (Algorithm 1 with vectors); all block lengths see the
-same training sets, so their curves can be compared trial by trial.
+the weights are grouped into ``d/m`` blocks of ``m`` consecutive coordinates (Algorithm 1
+with vectors). A method name with a block length, e.g. ``"kmeans(m=2)"``, runs that
+quantizer with its own block length next to the others, on the same training sets, so
+scalar and vector curves can be compared trial by trial.
 
 Rates. A k-means quantizer is a deterministic map of :math:`W`; its output consists of
 :math:`d' = d/m` cluster indices and :math:`K` centres (:math:`m` the block length).
@@ -79,6 +80,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
@@ -118,6 +120,8 @@ __all__ = [
 #: Compressors understood by :func:`figure2_experiment`.
 METHODS = ("erm", "oracle", "kmeans", "hw", "drhw", "optimal", "optimal_hw")
 _QUANTIZERS = ("kmeans", "hw", "drhw", "optimal", "optimal_hw")
+# a quantizer with its own block length, e.g. "kmeans(m=2)"
+_BLOCK_SUFFIX = re.compile(r"([a-z_]+)\(m=(\d+)\)")
 _METRICS = ("gen", "distortion", "pop_risk", "emp_risk", "c_w_star", "diameter", "objective",
             "entropy")
 _CENTER_BITS = (None, 16, 32, 64)
@@ -291,9 +295,8 @@ class Figure2Result:
     curves : dict of str to Curve
         Keys ``"erm"``, ``"oracle"``, ``"kmeans"``, ``"hw"``, ``"drhw(beta=<b>)"``
         (``<b>`` formatted with ``:g``), ``"optimal"``, ``"optimal_hw"``, for the
-        methods that were run. When several block lengths are run, the curves of the
-        vector quantizers (``m > 1``) get the suffix ``"(m=<m>)"``, e.g. ``"kmeans(m=2)"``
-        or ``"drhw(beta=1, m=2)"``.
+        methods that were run; a method given with a block length keeps it in the key,
+        e.g. ``"kmeans(m=2)"``, and ``"drhw(m=2)"`` gives ``"drhw(beta=<b>, m=2)"``.
     erm_emp_risk : ndarray of shape (trials,)
         :math:`L_S(W)` of every trial.
 
@@ -628,26 +631,28 @@ def _validate(w_star, n, trials, n_clusters_grid, oracle_distortions, methods, b
     methods = tuple(methods)
     if not methods:
         raise ValueError("methods must not be empty")
-    for m in methods:
-        if m not in METHODS:
-            raise ValueError(f"unknown method {m!r}; choose from {METHODS}")
     if len(set(methods)) != len(methods):
         raise ValueError(f"methods must not repeat, got {methods}")
-    blocks = (block,) if isinstance(block, (numbers.Integral, np.integer)) else tuple(block)
-    if not blocks:
-        raise ValueError("block must be an integer or a non-empty sequence of integers")
-    blocks = tuple(check_int(m, "block", low=1) for m in blocks)
-    if len(set(blocks)) != len(blocks):
-        raise ValueError(f"block must not repeat values, got {blocks}")
-    for m in blocks:
-        if d % m:
-            raise ValueError(f"d={d} must be divisible by block={m}")
-    if 1 not in blocks and any(m.startswith("optimal") for m in methods):
-        raise ValueError("the optimal_* methods are scalar only: include block 1")
-    n_blocks = d // max(blocks)
+    block = check_int(block, "block", low=1)
+    parsed = []  # (name as given, method, block length)
+    for name in methods:
+        match = _BLOCK_SUFFIX.fullmatch(name) if isinstance(name, str) else None
+        base, m = (match.group(1), int(match.group(2))) if match else (name, block)
+        if base not in METHODS:
+            raise ValueError(f"unknown method {name!r}; choose from {METHODS}, a quantizer "
+                             f"optionally with a block length, e.g. 'kmeans(m=2)'")
+        if match and base not in _QUANTIZERS:
+            raise ValueError(f"method {name!r}: only the quantizers take a block length")
+        if m < 1 or d % m:
+            raise ValueError(f"method {name!r}: d={d} must be divisible by block={m}")
+        if base.startswith("optimal") and m > 1:
+            raise ValueError(f"method {name!r}: the optimal_* methods are scalar only, "
+                             f"use block 1")
+        parsed.append((name, base, m if base in _QUANTIZERS else 1))
     grid = None
-    if any(m in _QUANTIZERS for m in methods):
-        grid = _check_grid(n_clusters_grid, "n_clusters_grid", 1, n_blocks)
+    quant_blocks = [m for _, base, m in parsed if base in _QUANTIZERS]
+    if quant_blocks:
+        grid = _check_grid(n_clusters_grid, "n_clusters_grid", 1, d // max(quant_blocks))
     noise_var = float(check_positive(noise_var, "noise_var"))
     dists = None
     if "oracle" in methods:
@@ -665,7 +670,7 @@ def _validate(w_star, n, trials, n_clusters_grid, oracle_distortions, methods, b
                     f"{dists.max()}"
                 )
     betas = np.atleast_1d(check_nonnegative(betas, "betas")).astype(float)
-    if "drhw" in methods and betas.size == 0:
+    if any(base == "drhw" for _, base, _ in parsed) and betas.size == 0:
         raise ValueError("method 'drhw' needs at least one value in betas")
     if init not in ("linear", "kmeans++"):
         raise ValueError(f"init must be 'linear' or 'kmeans++', got {init!r}")
@@ -689,7 +694,7 @@ def _validate(w_star, n, trials, n_clusters_grid, oracle_distortions, methods, b
         raise ValueError(f"center_bits must be one of {_CENTER_BITS}, got {center_bits!r}")
     return SimpleNamespace(
         w_star=w_star, n=int(n), d=d, trials=trials, grid=grid, dists=dists,
-        methods=methods, betas=betas, blocks=blocks, init=init, max_iter=max_iter,
+        methods=parsed, betas=betas, init=init, max_iter=max_iter,
         sigma_x=sigma_x, noise_var=noise_var, sigma_x_norm=sigma_x_norm,
         mi_coords=mi_coords, mi_methods=mi_methods, center_bits=center_bits,
         chunk_size=chunk_size)
@@ -721,19 +726,18 @@ def figure2_experiment(w_star, n, *, trials=10_000, n_clusters_grid=tuple(range(
         Number of Monte-Carlo trials, >= 2.
     n_clusters_grid : sequence of int, default 1..16
         Numbers of clusters K for the quantizers, ``1 <= K <= d / m`` for every block
-        length m, no repeats.
+        length m in use, no repeats.
     oracle_distortions : sequence of float, optional
         Oracle target distortions :math:`0 \le D \le d\sigma'^2/n`; default
         :func:`default_oracle_distortions`.
     methods : sequence of str, default ("erm", "oracle", "kmeans")
-        Subset of :data:`METHODS`.
+        Subset of :data:`METHODS`; a quantizer may carry its own block length, as in
+        ``"kmeans(m=2)"`` (vector quantization of pairs), and may appear with several.
     betas : sequence of float, default ()
         Diameter weights for ``"drhw"`` (one curve each), >= 0.
-    block : int or sequence of int, default 1
-        Block length m of the quantizers (vector quantization if > 1; ``d`` must be
-        divisible by it). A sequence runs every quantizer at every block length on the
-        same training sets (curves of ``m > 1`` then get the suffix ``"(m=<m>)"``); the
-        ``optimal*`` methods run at ``m = 1`` only, which must be among them.
+    block : int, default 1
+        Block length m of the quantizers named without one (vector quantization if
+        > 1; ``d`` must be divisible by it). The ``optimal*`` methods are scalar only.
     init : {"linear", "kmeans++"}, default "linear"
         Initialisation of the iterative quantizers.
     max_iter : int, default 100
@@ -767,7 +771,7 @@ def figure2_experiment(w_star, n, *, trials=10_000, n_clusters_grid=tuple(range(
         For a non-finite or empty ``w_star``, ``n <= d + 1``, ``trials < 2``, unknown or
         repeated methods, an empty or out-of-range ``n_clusters_grid``, Oracle
         distortions outside :math:`[0, d\sigma'^2/n]`, negative ``betas`` (or none for
-        ``"drhw"``), a ``block`` not dividing ``d`` (or without 1 with ``optimal*``), an unknown
+        ``"drhw"``), a block length not dividing ``d`` (or > 1 for ``optimal*``), an unknown
         ``init`` or ``center_bits``, ``mi_coords`` outside ``[0, d]`` and bad
         ``chunk_size``/``max_iter``/``noise_var``.
 
@@ -794,27 +798,21 @@ def figure2_experiment(w_star, n, *, trials=10_000, n_clusters_grid=tuple(range(
     return _run(cfg, as_generator(rng), progress)
 
 
-def _curve_specs(methods, grid, dists, betas, blocks):
-    """List of (key, method, param_name, params, beta, block) in a fixed order."""
+def _curve_specs(methods, grid, dists, betas):
+    """List of (key, method, param_name, params, beta, block, name) in a fixed order, from
+    the parsed methods (name as given, method, block length)."""
     specs = []
-    for m in methods:
+    for name, m, blk in methods:
         if m == "erm":
-            specs.append(("erm", "erm", "", np.array([np.nan]), 0.0, 1))
-            continue
-        if m == "oracle":
-            specs.append(("oracle", "oracle", "D", dists, 0.0, 1))
-            continue
-        for blk in blocks:
-            if m.startswith("optimal") and blk > 1:
-                continue
-            tag = len(blocks) > 1 and blk > 1  # name the block length when several are run
-            if m == "drhw":
-                for b in betas:
-                    key = f"drhw(beta={b:g}, m={blk})" if tag else f"drhw(beta={b:g})"
-                    specs.append((key, "drhw", "K", grid.astype(float), float(b), blk))
-            else:
-                key = f"{m}(m={blk})" if tag else m
-                specs.append((key, m, "K", grid.astype(float), 0.0, blk))
+            specs.append(("erm", "erm", "", np.array([np.nan]), 0.0, 1, name))
+        elif m == "oracle":
+            specs.append(("oracle", "oracle", "D", dists, 0.0, 1, name))
+        elif m == "drhw":
+            for b in betas:
+                key = f"drhw(beta={b:g})" if name == m else f"drhw(beta={b:g}, m={blk})"
+                specs.append((key, "drhw", "K", grid.astype(float), float(b), blk, name))
+        else:
+            specs.append((name, m, "K", grid.astype(float), 0.0, blk, name))
     keys = [s[0] for s in specs]
     if len(set(keys)) != len(keys):
         raise ValueError(f"betas give repeated curve names: {keys}")
@@ -852,8 +850,16 @@ def _quantize(method, W, Hd, K, beta, block, init, max_iter, center_bits, gen):
 
 
 def _radius_and_diameter(centers, w_star_blocks):
-    """C(w*) over the levels (T,) and squared diameter of the levels (T,)."""
-    # centers (T, K, m); w_star_blocks (nb, m)
+    """C(w*) over the levels (T,) and squared diameter of the levels (T,).
+
+    ``centers`` (T, K, m), ``w_star_blocks`` (d / m, m). For scalars the farthest level
+    from any point is the smallest or the largest one.
+    """
+    if centers.shape[2] == 1:
+        lo, hi = centers[:, :, 0].min(axis=1), centers[:, :, 0].max(axis=1)
+        ws = w_star_blocks[:, 0]
+        far = np.maximum((lo[:, None] - ws[None, :]) ** 2, (hi[:, None] - ws[None, :]) ** 2)
+        return far.sum(axis=1), (hi - lo) ** 2
     dist = np.sum((centers[:, None, :, :] - w_star_blocks[None, :, None, :]) ** 2, axis=3)
     radius = dist.max(axis=2).sum(axis=1)
     pair = np.sum((centers[:, :, None, :] - centers[:, None, :, :]) ** 2, axis=3)
@@ -866,12 +872,12 @@ def _run(cfg, gen, progress):
 
     w_star, n, d, trials = cfg.w_star, cfg.n, cfg.d, cfg.trials
     sigma_x, noise_var, mi_coords = cfg.sigma_x, cfg.noise_var, cfg.mi_coords
-    specs = _curve_specs(cfg.methods, cfg.grid, cfg.dists, cfg.betas, cfg.blocks)
+    specs = _curve_specs(cfg.methods, cfg.grid, cfg.dists, cfg.betas)
     store = {}
-    for key, method, _, params, _, _ in specs:
+    for key, _, _, params, _, _, name in specs:
         m = params.size
-        store[key] = {name: np.full((m, trials), np.nan) for name in _METRICS}
-        n_mi = mi_coords if method in cfg.mi_methods else 0
+        store[key] = {metric: np.full((m, trials), np.nan) for metric in _METRICS}
+        n_mi = mi_coords if name in cfg.mi_methods else 0
         store[key]["w_hat_coords"] = np.empty((m, trials, n_mi))
     w_coords = np.empty((trials, mi_coords))
     ls_w_all = np.empty(trials)
@@ -879,7 +885,7 @@ def _run(cfg, gen, progress):
         [OracleChannel(w_star, n, D, sigma_x=sigma_x, noise_var=noise_var) for D in cfg.dists]
         if cfg.dists is not None else []
     )
-    w_star_blocks = {m: w_star.reshape(d // m, m) for m in cfg.blocks}
+    w_star_blocks = {m: w_star.reshape(d // m, m) for _, _, m in cfg.methods}
     starts = list(range(0, trials, cfg.chunk_size))
     for a in progress_bar(starts, desc="figure 2 trials", progress=progress):
         b = min(trials, a + cfg.chunk_size)
@@ -911,7 +917,7 @@ def _run(cfg, gen, progress):
 
         zeros = np.zeros(b - a)
         nans = np.full(b - a, np.nan)
-        for key, method, _, params, beta, block in specs:
+        for key, method, _, params, beta, block, _ in specs:
             if method == "erm":
                 record(key, 0, W, radius=np.sum((W - w_star) ** 2, axis=1), diam=zeros,
                        obj=nans)
@@ -931,7 +937,7 @@ def _run(cfg, gen, progress):
                         labels, int(K), base=2)
 
     curves = {}
-    for key, method, pname, params, beta, block in specs:
+    for key, method, pname, params, beta, block, _ in specs:
         nb = d // block
         s = store[key]
         rates, rate_se = {}, {}
