@@ -265,3 +265,16 @@ def run(*, trials=10_000, d=50, Ks=tuple(range(1, 17)), subset=500, repeat=3, se
     }
     write_json("kmeans_batch", payload)
     return payload
+
+
+if __name__ == "__main__":  # python -m benchmarks.<this module> [--quick]
+    import sys as _sys
+
+    from benchmarks import _common
+
+    if "--quick" in _sys.argv[1:]:
+        import tempfile as _tempfile
+        from pathlib import Path as _Path
+
+        _common.RESULTS = _Path(_tempfile.gettempdir()) / "infocompress-bench-quick"
+    run(quick="--quick" in _sys.argv[1:])

@@ -200,3 +200,16 @@ def run(*, ns=(10**3, 10**4, 10**5, 10**6), Ks=(4, 16, 64), repeat=5, repeat_lar
     }
     write_json("kmeans1d_exact", payload)
     return payload
+
+
+if __name__ == "__main__":  # python -m benchmarks.<this module> [--quick]
+    import sys as _sys
+
+    from benchmarks import _common
+
+    if "--quick" in _sys.argv[1:]:
+        import tempfile as _tempfile
+        from pathlib import Path as _Path
+
+        _common.RESULTS = _Path(_tempfile.gettempdir()) / "infocompress-bench-quick"
+    run(quick="--quick" in _sys.argv[1:])

@@ -200,3 +200,16 @@ def run(*, n=10**6, K=16, repeat=3, repeat_floor=9, seed=20240611, quick=False) 
     }
     write_json("kmeans_scalar", payload)
     return payload
+
+
+if __name__ == "__main__":  # python -m benchmarks.<this module> [--quick]
+    import sys as _sys
+
+    from benchmarks import _common
+
+    if "--quick" in _sys.argv[1:]:
+        import tempfile as _tempfile
+        from pathlib import Path as _Path
+
+        _common.RESULTS = _Path(_tempfile.gettempdir()) / "infocompress-bench-quick"
+    run(quick="--quick" in _sys.argv[1:])

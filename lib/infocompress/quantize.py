@@ -38,17 +38,17 @@ plugged in by reassigning the attribute; ``tests/test_kernels.py`` checks every 
 against brute force.
 
 The k-means functions run compiled kernels over the rows of a (trials, n) array when
-numba is installed (:func:`_jit`; ``_USE_NUMBA = False`` switches to the numpy engines):
+numba is installed (``_jit``; ``_USE_NUMBA = False`` switches to the numpy engines):
 
-* scalar Algorithm 1 (:func:`_scalar_rows`): one sort per row, then every iteration on
+* scalar Algorithm 1 (``_scalar_rows``): one sort per row, then every iteration on
   prefix sums of h, h w and h w^2 kept as double-double numbers (error-free sums and
   products, about eps^2 relative accuracy, on data centred at the row's median):
   assignment by binary search of the midpoints, cluster sums and the objective (34)
   from differences of prefix sums, O(K log n) per iteration after the O(n log n) sort;
   labels are written once, at the end. Without numba a numpy engine sums the runs of
   the sorted rows with one O(n) pass per iteration;
-* vector Algorithm 1 (:func:`_vector_rows`);
-* the exact optimum of every row (:func:`_optimal_rows`, the SMAWK kernel per row).
+* vector Algorithm 1 (``_vector_rows``);
+* the exact optimum of every row (``_optimal_rows``, the SMAWK kernel per row).
 
 References
 ----------
