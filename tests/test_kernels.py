@@ -388,8 +388,8 @@ def test_compiled_row_kernels_equal_plain_python():
             n_iter = np.zeros(T, dtype=np.int64)
             code = np.zeros(T, dtype=np.int64)
             if m == 1:
-                kern(W, Hk, weighted, np.argsort(W, axis=1), C0, beta, trial % 4 == 2,
-                     max_iter, 1e-10, C, L, hist, n_iter, code)
+                kern(W, Hk, weighted, C0, beta, trial % 4 == 2, max_iter, 1e-10, C, L, hist,
+                     n_iter, code)
             else:
                 kern(W, Hk, weighted, m, C0, beta, max_iter, 1e-10, C, L, hist, n_iter, code)
             outs.append((C, L, hist, n_iter, code))
@@ -431,3 +431,52 @@ def test_vector_kernel_matches_numpy_loop(weighted, monkeypatch):
         np.testing.assert_allclose(a.centers, b.centers, rtol=1e-12, atol=1e-12)
         np.testing.assert_allclose(a.history, b.history, rtol=1e-12, atol=1e-300)
         assert a.stop_reason == b.stop_reason
+
+
+def radix_cases(rng, n):
+    return {
+        "normal": rng.standard_normal(n),
+        "ties and signed zeros": np.round(rng.standard_normal(n), 1) * np.where(
+            rng.random(n) < 0.5, -1.0, 1.0),
+        "offset": 1e9 + rng.standard_normal(n),
+        "constant": np.full(n, -2.5),
+        "wide range": rng.standard_normal(n) * 10.0 ** rng.integers(-300, 300, n),
+        "tiny": rng.standard_normal(n) * 1e-310,  # subnormals
+    }
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_radix_argsort_is_the_stable_argsort(compiled):
+    """The radix sort of the scalar engine returns numpy's stable argsort (equal values,
+    -0.0 and +0.0 included, keep their index order)."""
+    if compiled:
+        pytest.importorskip("numba")
+        kernel = quantize._jit("_scalar_rows")  # registers and compiles the helpers
+        assert kernel is not None
+        import numba
+
+        radix = numba.njit(quantize._radix_argsort)
+        n = 50_000
+    else:
+        radix, n = quantize._radix_argsort, 600
+    rng = np.random.default_rng(13)
+    for name, w in radix_cases(rng, n).items():
+        order = np.empty(n, dtype=np.int64)
+        radix(w, order, np.empty(n, np.uint64), np.empty(n, np.uint64), np.empty(n, np.int64))
+        np.testing.assert_array_equal(order, np.argsort(w, kind="stable"), err_msg=name)
+
+
+@pytest.mark.parametrize("n", [quantize._RADIX_MIN - 1, quantize._RADIX_MIN, 3 * 2048 + 5])
+def test_scalar_engine_on_both_sides_of_the_radix_threshold(n, monkeypatch):
+    pytest.importorskip("numba")
+    rng = np.random.default_rng(n)
+    w = np.round(rng.standard_normal(n), 2)
+    h = rng.exponential(size=n)
+    for hh in (None, h):
+        a = drhw_kmeans(w, hh, 9, max_iter=50)
+        with monkeypatch.context() as m:
+            numpy_engine(m)
+            b = drhw_kmeans(w, hh, 9, max_iter=50)
+        np.testing.assert_array_equal(a.labels, b.labels)
+        np.testing.assert_allclose(a.centers, b.centers, rtol=1e-12)
+        assert a.objective == pytest.approx(direct_objective(w, hh, a), rel=1e-12)
