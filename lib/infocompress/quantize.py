@@ -40,11 +40,12 @@ against brute force.
 The k-means functions run compiled kernels over the rows of a (trials, n) array when
 numba is installed (``_jit``; ``_USE_NUMBA = False`` switches to the numpy engines):
 
-* scalar Algorithm 1 (``_scalar_rows``): one sort per row, then every iteration on
-  prefix sums of h, h w and h w^2 kept as double-double numbers (error-free sums and
-  products, about eps^2 relative accuracy, on data centred at the row's median):
-  assignment by binary search of the midpoints, cluster sums and the objective (34)
-  from differences of prefix sums, O(K log n) per iteration after the O(n log n) sort;
+* scalar Algorithm 1 (``_scalar_rows``): one sort per row (a radix sort of the doubles
+  for long rows, ``_radix_argsort``), then every iteration on prefix sums of h, h w and
+  h w^2 kept as double-double numbers (error-free sums and products, about eps^2
+  relative accuracy, on data centred at the row's median): assignment by binary search
+  of the midpoints, cluster sums and the objective (34) from differences of prefix
+  sums, O(K log n) per iteration after the sort;
   labels are written once, at the end. Without numba a numpy engine sums the runs of
   the sorted rows with one O(n) pass per iteration;
 * vector Algorithm 1 (``_vector_rows``);
@@ -1553,7 +1554,8 @@ def drhw_kmeans(
 
     Notes
     -----
-    For scalars (``block=1``) the weights are sorted once; on sorted weights each
+    For scalars (``block=1``) the weights are sorted once (a radix sort of the doubles for
+    long vectors, faster than :func:`numpy.argsort`); on sorted weights each
     cluster of a nearest-centre assignment is a run between two midpoints of the sorted
     centres, found by binary search, and its sums of h, h w and h w^2 are differences of
     prefix sums. Every iteration, including the objective, then costs O(K log n) after
