@@ -1,23 +1,37 @@
-"""Benchmark 3: batched Monte-Carlo k-means (the workload of Figure 2).
+"""Benchmark 3: batched Monte-Carlo quantizers (the workload of Figure 2).
 
-``drhw_kmeans_batch`` quantizes T = 10,000 weight vectors of length d = 50 for every
-K = 1..16 in one call per K. The peer is what one would write without it: a Python loop
-of scikit-learn ``KMeans`` fits, one per trial and K, from the same initial centres (our
-linear initialisation as the ``init`` array, ``n_init=1``, Lloyd, ``tol=0`` on both sides,
-``max_iter=100``). The loop is timed on the first ``subset`` trials (500 by default) and
-extrapolated linearly to 10,000 (fits are independent and of equal size, so the cost is
-linear in the number of trials); ours is timed both on the same subset and on all
-10,000 trials. The loop runs scikit-learn with one OpenMP thread (``threadpoolctl``):
-threads cannot help a fit of 50 points, and on a loaded machine idle OpenMP threads spin
-and inflate the CPU time (we saw the loop's CPU time vary threefold with two threads).
+The Figure 2 chapter quantizes T = 10,000 weight vectors of length d = 50 for every
+K = 1..16 with three quantizers, each in one batched call per K:
 
-Per trial, the objectives are compared: at a fixed point our returned objective is the
-inertia of our final centres, which scikit-learn reports; the share of trials agreeing to
-1e-9 is recorded. Disagreements come from empty clusters: when an
-assignment step leaves a cluster empty, scikit-learn moves its centre to a far point while
-we keep it (Algorithm 1), and the trajectories part. The trials in which some assignment
-step of our run left a cluster empty are counted (by replaying the batch with
-``max_iter = 1, 2, ...``), so that every disagreement can be checked against them.
+* ``lloyd``: scalar Lloyd k-means, ``drhw_kmeans_batch(W, None, K)``;
+* ``optimal``: the exact 1-D optimum, ``optimal_kmeans_1d_batch(W, K)``;
+* ``vector``: k-means on pairs of consecutive weights, ``drhw_kmeans_batch(W, None, K,
+  block=2)`` (Algorithm 1 with blocks).
+
+Each is timed on all 10,000 trials and compared with what one would run without it, a
+Python loop over trials, timed on the first ``subset`` trials (500 by default), interleaved
+with the batched call on the same trials, and extrapolated linearly to 10,000 (the problems
+are independent and of equal size):
+
+* ``lloyd``: a loop of scikit-learn ``KMeans`` fits from the same initial centres (our
+  linear initialisation as the ``init`` array, ``n_init=1``, Lloyd, ``tol=0`` on both sides,
+  ``max_iter=100``), with one OpenMP thread (``threadpoolctl``): threads cannot help a fit
+  of 50 points, and on a loaded machine idle OpenMP threads spin and inflate the CPU time.
+  The numpy engine of ``drhw_kmeans_batch`` (the one used before, and without numba) is also
+  timed on all trials;
+* ``optimal``: a loop of ``optimal_kmeans_1d`` (what the Figure 2 pipeline did before);
+* ``vector``: a loop of ``drhw_kmeans(w, block=2)`` on the numpy engine (the same).
+
+Agreement. Lloyd, per trial: at a fixed point our returned objective is the inertia of our
+final centres, which scikit-learn reports; the share of trials agreeing to 1e-9 is recorded.
+Disagreements come from empty clusters: when an assignment step leaves a cluster empty,
+scikit-learn moves its centre to a far point while we keep it (Algorithm 1), and the
+trajectories part. The trials in which some assignment step of our run left a cluster empty
+are counted (by replaying the batch with ``max_iter = 1, 2, ...``), so that every
+disagreement can be checked against them. The compiled and numpy engines are compared on all
+trials (labels and objectives). The exact optimum of the batch and of the loop must agree
+exactly (bit for bit, by construction); the vector quantizer's compiled kernel and the numpy
+loop must give the same labels and objectives to rounding.
 """
 
 from __future__ import annotations
@@ -42,6 +56,23 @@ def _ever_empty(W, C0, K, n_iter, batch_fn):
     return ever
 
 
+def _rel(a, b):
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return np.abs(a - b) / np.maximum(np.abs(b), 1e-300)
+
+
+def _speedups(t_all, t_sub, ours_all, ours_sub, loop, scale):
+    """Extrapolated and same-subset speed-ups (CPU and wall) of ours over the loop."""
+    out = {}
+    for clock in ("cpu_s", "wall_s"):
+        lp = t_sub[loop][clock]["median"]
+        out[f"loop_extrapolated_{clock}"] = lp * scale
+        out[f"speedup_{clock[:-2]}_vs_extrapolated_loop"] = lp * scale / \
+            t_all[ours_all][clock]["median"]
+        out[f"speedup_{clock[:-2]}_same_subset"] = lp / t_sub[ours_sub][clock]["median"]
+    return out
+
+
 def run(*, trials=10_000, d=50, Ks=tuple(range(1, 17)), subset=500, repeat=3, seed=20240613,
         quick=False) -> dict:
     import warnings
@@ -50,20 +81,42 @@ def run(*, trials=10_000, d=50, Ks=tuple(range(1, 17)), subset=500, repeat=3, se
     from sklearn.exceptions import ConvergenceWarning
     from threadpoolctl import threadpool_limits
 
-    from infocompress.quantize import _linear_init, drhw_kmeans_batch
+    from infocompress import quantize
+    from infocompress.quantize import (
+        _linear_init,
+        drhw_kmeans,
+        drhw_kmeans_batch,
+        optimal_kmeans_1d,
+        optimal_kmeans_1d_batch,
+    )
 
     if quick:
         trials, subset, Ks, repeat = 1000, 50, (1, 4, 16), 1
     rng = np.random.default_rng(seed)
     W = rng.standard_normal((trials, d))
+    Ws = W[:subset]
     inits = {K: _linear_init(W[:, :, None], K)[:, :, 0] for K in Ks}
+    # compile (or load) the kernels outside the timings
+    drhw_kmeans_batch(W[:2], None, 2)
+    drhw_kmeans_batch(W[:2], None, 2, block=2)
+    optimal_kmeans_1d_batch(W[:2], 2)
+    scale = trials / subset
 
-    def ours_all():
+    def numpy_engine(fn):
+        def run_numpy():
+            quantize._USE_NUMBA = False
+            try:
+                return fn()
+            finally:
+                quantize._USE_NUMBA = True
+        return run_numpy
+
+    # ---------------------------------------------------------------- Lloyd, scalar
+    def lloyd_all():
         return {K: drhw_kmeans_batch(W, None, K, init=inits[K], tol=0.0) for K in Ks}
 
-    def ours_subset():
-        return {K: drhw_kmeans_batch(W[:subset], None, K, init=inits[K][:subset], tol=0.0)
-                for K in Ks}
+    def lloyd_subset():
+        return {K: drhw_kmeans_batch(Ws, None, K, init=inits[K][:subset], tol=0.0) for K in Ks}
 
     def sklearn_subset():
         out = {}
@@ -79,21 +132,28 @@ def run(*, trials=10_000, d=50, Ks=tuple(range(1, 17)), subset=500, repeat=3, se
                 out[K] = (inertia, n_iter)
         return out
 
-    log(f"batch: ours on {trials} trials x K in {Ks[0]}..{Ks[-1]}, repeat={repeat}")
-    t_all, r_all = measure({"infocompress_all": ours_all}, repeat)
-    log(f"batch: ours vs sklearn loop on {subset} trials (twice)")
-    t_sub, r_sub = measure({"infocompress_subset": ours_subset, "sklearn_loop_subset":
-                            sklearn_subset}, 2)
-    t_sub_ours, _ = measure({"infocompress_subset": ours_subset}, repeat)
-    ours_res, sk_res = r_all["infocompress_all"], r_sub["sklearn_loop_subset"]
+    log(f"batch lloyd: {trials} trials x K in {Ks[0]}..{Ks[-1]}, compiled and numpy engines")
+    t_all, r_all = measure({"infocompress_all": lloyd_all,
+                            "infocompress_numpy_all": numpy_engine(lloyd_all)}, repeat)
+    log(f"batch lloyd: ours vs sklearn loop on {subset} trials")
+    t_sub, r_sub = measure({"infocompress_subset": lloyd_subset,
+                            "sklearn_loop_subset": sklearn_subset}, 2)
+    ours_res, np_res, sk_res = (r_all["infocompress_all"], r_all["infocompress_numpy_all"],
+                                r_sub["sklearn_loop_subset"])
     agree, explained, per_k = 0, 0, {}
+    engines = {"labels_equal": 0, "max_rel_diff_objective": 0.0}
     for K in Ks:
-        ob = np.asarray(ours_res[K].objective)[:subset]
+        ob = np.asarray(ours_res[K].objective)
+        engines["labels_equal"] += int(np.sum(np.all(ours_res[K].labels == np_res[K].labels,
+                                                     axis=1)))
+        engines["max_rel_diff_objective"] = max(engines["max_rel_diff_objective"],
+                                                float(_rel(ob, np_res[K].objective).max()))
+        ob = ob[:subset]
         sk = sk_res[K][0]
-        rel = np.abs(ob - sk) / np.maximum(np.abs(sk), 1e-300)
+        rel = _rel(ob, sk)
         ok = (rel <= 1e-9) | ((ob == 0) & (sk == 0))
-        ever = _ever_empty(W[:subset], inits[K][:subset], K,
-                           np.asarray(ours_res[K].n_iter)[:subset], drhw_kmeans_batch)
+        ever = _ever_empty(Ws, inits[K][:subset], K, np.asarray(ours_res[K].n_iter)[:subset],
+                           drhw_kmeans_batch)
         agree += int(ok.sum())
         explained += int(np.sum(~ok & ever))
         per_k[str(K)] = {
@@ -106,38 +166,115 @@ def run(*, trials=10_000, d=50, Ks=tuple(range(1, 17)), subset=500, repeat=3, se
             "mean_n_iter_ours": float(np.mean(ours_res[K].n_iter[:subset])),
             "mean_n_iter_sklearn": float(np.mean(sk_res[K][1])),
         }
-    scale = trials / subset
-    sk_cpu = t_sub["sklearn_loop_subset"]["cpu_s"]["median"]
-    sk_wall = t_sub["sklearn_loop_subset"]["wall_s"]["median"]
-    payload = {
-        "benchmark": "kmeans_batch",
-        "description": "drhw_kmeans_batch on (trials, d) weights for K = 1..16 vs a Python loop "
-                       "of sklearn KMeans fits (same init, lloyd, tol=0, max_iter=100)",
-        "data": f"W ~ N(0, 1) of shape ({trials}, {d}), seed {seed}",
-        "trials": trials,
-        "d": d,
-        "Ks": list(Ks),
-        "subset": subset,
+    engines["trial_K_pairs"] = trials * len(Ks)
+    lloyd = {
         "timings_all": t_all,
         "timings_subset_interleaved": t_sub,
-        "timings_subset_ours_repeated": t_sub_ours,
-        "sklearn_extrapolated_cpu_s": sk_cpu * scale,
-        "sklearn_extrapolated_wall_s": sk_wall * scale,
-        "speedup_cpu_vs_extrapolated_sklearn":
-            sk_cpu * scale / t_all["infocompress_all"]["cpu_s"]["median"],
-        "speedup_wall_vs_extrapolated_sklearn":
-            sk_wall * scale / t_all["infocompress_all"]["wall_s"]["median"],
-        "speedup_cpu_same_subset":
-            sk_cpu / t_sub_ours["infocompress_subset"]["cpu_s"]["median"],
-        "objective_agreement": {
+        **_speedups(t_all, t_sub, "infocompress_all", "infocompress_subset",
+                    "sklearn_loop_subset", scale),
+        "speedup_cpu_vs_numpy_engine": t_all["infocompress_numpy_all"]["cpu_s"]["median"]
+        / t_all["infocompress_all"]["cpu_s"]["median"],
+        "compiled_vs_numpy_engine": engines,
+        "objective_agreement_sklearn": {
             "trials_compared": subset * len(Ks),
             "agree_1e-9": agree,
             "disagree_with_empty_cluster_ours": explained,
             "per_K": per_k,
         },
+    }
+    log(f"  lloyd: {t_all['infocompress_all']['cpu_s']['median']:.2f} s CPU, speed-up vs "
+        f"sklearn loop {lloyd['speedup_cpu_vs_extrapolated_loop']:.0f}x")
+
+    # ---------------------------------------------------------------- exact optimum
+    def optimal_all():
+        return {K: optimal_kmeans_1d_batch(W, K) for K in Ks}
+
+    def optimal_subset():
+        return {K: optimal_kmeans_1d_batch(Ws, K) for K in Ks}
+
+    def optimal_loop():
+        return {K: np.array([optimal_kmeans_1d(w, K).objective for w in Ws]) for K in Ks}
+
+    log("batch optimal: all trials, then batch vs loop on the subset")
+    to_all, ro_all = measure({"infocompress_all": optimal_all}, repeat)
+    to_sub, ro_sub = measure({"infocompress_subset": optimal_subset, "loop_subset": optimal_loop},
+                             2)
+    same = all(np.array_equal(ro_all["infocompress_all"][K].objective[:subset],
+                              ro_sub["loop_subset"][K]) for K in Ks)
+    optimal = {
+        "timings_all": to_all,
+        "timings_subset_interleaved": to_sub,
+        **_speedups(to_all, to_sub, "infocompress_all", "infocompress_subset", "loop_subset",
+                    scale),
+        "objective_equal_to_loop_bit_for_bit": bool(same),
+        "never_worse_than_lloyd": bool(all(np.all(
+            ro_all["infocompress_all"][K].objective
+            <= np.asarray(ours_res[K].objective) * (1 + 1e-12)) for K in Ks)),
+    }
+    log(f"  optimal: {to_all['infocompress_all']['cpu_s']['median']:.2f} s CPU, speed-up vs "
+        f"loop {optimal['speedup_cpu_vs_extrapolated_loop']:.0f}x, identical: {same}")
+
+    # ---------------------------------------------------------------- vector, pairs
+    Kv = tuple(K for K in Ks if K <= d // 2)
+
+    def vector_all():
+        return {K: drhw_kmeans_batch(W, None, K, block=2) for K in Kv}
+
+    def vector_subset():
+        return {K: drhw_kmeans_batch(Ws, None, K, block=2) for K in Kv}
+
+    def vector_loop():
+        return {K: [drhw_kmeans(w, None, K, block=2) for w in Ws] for K in Kv}
+
+    log("batch vector (m = 2): all trials, then batch vs numpy loop on the subset")
+    tv_all, rv_all = measure({"infocompress_all": vector_all}, repeat)
+    tv_sub, rv_sub = measure({"infocompress_subset": vector_subset,
+                              "loop_numpy_subset": numpy_engine(vector_loop)}, 2)
+    lab_eq, max_rel = 0, 0.0
+    for K in Kv:
+        b, loop = rv_sub["infocompress_subset"][K], rv_sub["loop_numpy_subset"][K]
+        lab_eq += sum(int(np.array_equal(b.labels[t], r.labels)) for t, r in enumerate(loop))
+        max_rel = max(max_rel, float(_rel(b.objective, [r.objective for r in loop]).max()))
+    vector = {
+        "block": 2,
+        "Ks": list(Kv),
+        "timings_all": tv_all,
+        "timings_subset_interleaved": tv_sub,
+        **_speedups(tv_all, tv_sub, "infocompress_all", "infocompress_subset",
+                    "loop_numpy_subset", scale),
+        "labels_equal_to_numpy_loop": lab_eq,
+        "trial_K_pairs_compared": subset * len(Kv),
+        "max_rel_diff_objective_vs_numpy_loop": max_rel,
+    }
+    log(f"  vector: {tv_all['infocompress_all']['cpu_s']['median']:.2f} s CPU, speed-up vs "
+        f"loop {vector['speedup_cpu_vs_extrapolated_loop']:.0f}x")
+
+    payload = {
+        "benchmark": "kmeans_batch",
+        "description": "batched quantizers on (trials, d) weights for K = 1..16, as in the "
+                       "Figure 2 chapter: drhw_kmeans_batch (scalar Lloyd; block=2) and "
+                       "optimal_kmeans_1d_batch, vs Python loops over trials (sklearn KMeans fits, "
+                       "optimal_kmeans_1d, drhw_kmeans(block=2) on the numpy engine)",
+        "data": f"W ~ N(0, 1) of shape ({trials}, {d}), seed {seed}",
+        "trials": trials,
+        "d": d,
+        "Ks": list(Ks),
+        "subset": subset,
+        "quantizers": {"lloyd": lloyd, "optimal": optimal, "vector": vector},
         "machine": machine_info(),
     }
     write_json("kmeans_batch", payload)
-    log(f"  speed-up (cpu, extrapolated) = {payload['speedup_cpu_vs_extrapolated_sklearn']:.0f}x; "
-        f"agree {agree}/{subset * len(Ks)}")
     return payload
+
+
+if __name__ == "__main__":  # python -m benchmarks.<this module> [--quick]
+    import sys as _sys
+
+    from benchmarks import _common
+
+    if "--quick" in _sys.argv[1:]:
+        import tempfile as _tempfile
+        from pathlib import Path as _Path
+
+        _common.RESULTS = _Path(_tempfile.gettempdir()) / "infocompress-bench-quick"
+    run(quick="--quick" in _sys.argv[1:])

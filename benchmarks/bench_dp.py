@@ -18,6 +18,10 @@ clusters are intervals of the sorted data) by dynamic programming:
 
 Every method's clustering is scored by one function (two-pass within-cluster sum of
 squares from its labels), and the relative difference to ours is recorded.
+
+Weighted (Hessian) case, ``cases_weighted``: the same sizes with weights h ~ Exp(1),
+``optimal_kmeans_1d(w, K, h=h)`` against ``ckwrap.ckmeans(w, K, weights=h)`` (kmeans1d has
+no weights); scored by the weighted within-cluster sum of squares.
 """
 
 from __future__ import annotations
@@ -93,12 +97,13 @@ def _kmeans1d_core():
     return run, kmeans1d
 
 
-def sse(w, labels, K) -> float:
-    """Within-cluster sum of squares of a labelling, two-pass (means first)."""
+def sse(w, labels, K, h=None) -> float:
+    """(Weighted) within-cluster sum of squares of a labelling, two-pass (means first)."""
     labels = np.asarray(labels, dtype=np.int64)
-    cnt = np.bincount(labels, minlength=K)
-    mean = np.bincount(labels, weights=w, minlength=K) / np.maximum(cnt, 1)
-    return float(np.sum((w - mean[labels]) ** 2))
+    h = np.ones_like(w) if h is None else h
+    mass = np.bincount(labels, weights=h, minlength=K)
+    mean = np.bincount(labels, weights=h * w, minlength=K) / np.where(mass > 0, mass, 1.0)
+    return float(np.sum(h * (w - mean[labels]) ** 2))
 
 
 def run(*, ns=(10**3, 10**4, 10**5, 10**6), Ks=(4, 16, 64), repeat=5, repeat_large=3,
@@ -156,14 +161,55 @@ def run(*, ns=(10**3, 10**4, 10**5, 10**6), Ks=(4, 16, 64), repeat=5, repeat_lar
             cases.append(case)
             log("  cpu ratio ours/peer: " + ", ".join(
                 f"{k}={v:.3f}" for k, v in case["ratio_cpu_ours_over"].items()))
+    cases_weighted = []
+    for n in ns:
+        w = rng.standard_normal(n)
+        h = rng.exponential(size=n)
+        for K in Ks:
+            methods = {
+                "infocompress": lambda w=w, h=h, K=K: optimal_kmeans_1d(w, K, h=h).labels,
+                "ckwrap": lambda w=w, h=h, K=K: ckwrap.ckmeans(w, K, weights=h,
+                                                               method="linear").labels,
+            }
+            rep = repeat if n < 10**6 else repeat_large
+            log(f"dp weighted: n={n}, K={K}, repeat={rep}")
+            timings, res = measure(methods, rep)
+            obj = {name: sse(w, lab, K, h) for name, lab in res.items()}
+            case = {
+                "n": n,
+                "K": K,
+                "timings": timings,
+                "objective": obj,
+                "rel_diff_objective_vs_ours": {"ckwrap": abs(obj["ckwrap"] - obj["infocompress"])
+                                               / obj["infocompress"]},
+                **ratios_over_peers(timings, methods),
+            }
+            cases_weighted.append(case)
+            log(f"  cpu ratio ours/ckwrap = {case['ratio_cpu_ours_over']['ckwrap']:.3f}, "
+                f"rel. objective diff = {case['rel_diff_objective_vs_ours']['ckwrap']:.1e}")
     payload = {
         "benchmark": "kmeans1d_exact",
         "description": "optimal_kmeans_1d (numba SMAWK kernel; numpy fallback) vs kmeans1d "
-                       "and ckwrap, unweighted, same data",
-        "data": f"w ~ N(0, 1) (distinct values), seed {seed}",
+                       "and ckwrap, same data; unweighted (cases) and weighted "
+                       "(cases_weighted, vs ckwrap with weights)",
+        "data": f"w ~ N(0, 1) (distinct values), h ~ Exp(1) in cases_weighted, seed {seed}",
         "compile": comp,
         "machine": machine_info(),
         "cases": cases,
+        "cases_weighted": cases_weighted,
     }
     write_json("kmeans1d_exact", payload)
     return payload
+
+
+if __name__ == "__main__":  # python -m benchmarks.<this module> [--quick]
+    import sys as _sys
+
+    from benchmarks import _common
+
+    if "--quick" in _sys.argv[1:]:
+        import tempfile as _tempfile
+        from pathlib import Path as _Path
+
+        _common.RESULTS = _Path(_tempfile.gettempdir()) / "infocompress-bench-quick"
+    run(quick="--quick" in _sys.argv[1:])

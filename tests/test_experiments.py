@@ -259,6 +259,74 @@ def test_drhw_beta_zero_equals_hw_and_beta_shrinks_diameter():
     assert np.all(res["drhw(beta=5)"].diameter < res["hw"].diameter)
 
 
+def test_methods_with_block_lengths_share_the_training_sets():
+    """"kmeans(m=2)" next to "kmeans" gives the curves of a block=1 and a block=2 run on
+    the same seed, trial by trial."""
+    kw = dict(trials=200, n_clusters_grid=[1, 2, 3], rng=21, progress=False)
+    both = figure2_experiment(W_SEP, N, methods=("erm", "kmeans", "kmeans(m=2)", "optimal"),
+                              **kw)
+    assert sorted(both.curves) == ["erm", "kmeans", "kmeans(m=2)", "optimal"]
+    one = figure2_experiment(W_SEP, N, methods=("erm", "kmeans", "optimal"), **kw)
+    two = figure2_experiment(W_SEP, N, methods=("erm", "kmeans"), block=2, **kw)
+    for key, ref in (("kmeans", one["kmeans"]), ("kmeans(m=2)", two["kmeans"]),
+                     ("optimal", one["optimal"])):
+        for metric in ("gen", "pop_risk", "c_w_star", "diameter", "entropy", "objective"):
+            np.testing.assert_array_equal(getattr(both[key], metric), getattr(ref, metric))
+        for rate, values in ref.rates.items():
+            np.testing.assert_array_equal(both[key].rates[rate], values)
+    assert both["kmeans(m=2)"].block == 2 and both["kmeans"].block == 1
+    np.testing.assert_array_equal(both["kmeans(m=2)"].rates["index"], 3 * np.log2([1, 2, 3]))
+    drhw = figure2_experiment(W_SEP, N, trials=20, n_clusters_grid=[1, 2],
+                              methods=("drhw", "drhw(m=3)", "hw(m=3)"), betas=(1.0,),
+                              mi_coords=1, mi_methods=("hw(m=3)",), rng=2, progress=False)
+    assert sorted(drhw.curves) == ["drhw(beta=1)", "drhw(beta=1, m=3)", "hw(m=3)"]
+    assert "ksg" in drhw["hw(m=3)"].rates and "ksg" not in drhw["drhw(beta=1)"].rates
+    # the exact optimum is never worse than Lloyd's algorithm on the same trials
+    assert np.all(both["optimal"].objective <= both["kmeans"].objective * (1 + 1e-12))
+
+
+def test_radius_of_scalar_levels_equals_brute_force():
+    from infocompress.experiments import _radius_and_diameter
+
+    rng = np.random.default_rng(3)
+    centers = rng.standard_normal((20, 5, 1))
+    ws = rng.standard_normal((7, 1))
+    r, dm = _radius_and_diameter(centers, ws)
+    brute = ((centers[:, None, :, 0] - ws[None, :, :]) ** 2).max(axis=2).sum(axis=1)
+    np.testing.assert_allclose(r, brute, rtol=1e-15)
+    np.testing.assert_allclose(dm, np.ptp(centers[:, :, 0], axis=1) ** 2, rtol=1e-15)
+
+
+def test_vector_kmeanspp_draws_seeds_trial_after_trial():
+    """With block > 1 and k-means++ the seeds come from the run's generator trial after
+    trial, as one drhw_kmeans call per trial would draw them."""
+    from infocompress.quantize import drhw_kmeans
+
+    T, K = 40, 2
+    res = figure2_experiment(W_SEP, N, trials=T, n_clusters_grid=[K], methods=("kmeans",),
+                             block=2, init="kmeans++", rng=8, progress=False)
+    gen = np.random.default_rng(8)
+    X, Y = sample_datasets(W_SEP, N, trials=T, rng=gen)
+    W = erm(X, Y)
+    for t in range(T):
+        r = drhw_kmeans(W[t], None, K, block=2, init="kmeans++", rng=gen, tol=1e-10)
+        assert res["kmeans"].pop_risk[0, t] == population_risk(r.reconstruct(), W_SEP)
+
+
+def test_gen_bound_with_radius_from_another_run(run):
+    other = figure2_experiment(W_SEP, N, trials=500, n_clusters_grid=[1, 2],
+                               methods=("kmeans",), rng=99, progress=False)
+    c_sup = other["kmeans"].c_w_star.max(axis=1)
+    b = run.gen_bound("kmeans", rate="index+centres", radius=c_sup)
+    for i in range(2):
+        assert b[i] == pytest.approx(gen_error_bound(
+            run["kmeans"].rates["index+centres"][i] * math.log(2), N, c_w_star=c_sup[i]))
+    with pytest.raises(ValueError, match="shape"):
+        run.gen_bound("kmeans", rate="index", radius=[1.0])
+    with pytest.raises(ValueError, match="radius"):
+        run.gen_bound("kmeans", rate="index", radius=[1.0, -1.0])
+
+
 def test_deterministic_given_seed():
     kw = dict(trials=30, n_clusters_grid=[2], methods=("oracle", "kmeans"),
               oracle_distortions=[0.1], progress=False)
@@ -328,6 +396,14 @@ def test_default_oracle_distortions():
         (dict(block=4), "divisible"),
         (dict(block=0), "block"),
         (dict(methods=("optimal",), block=2), "scalar only"),
+        (dict(methods=("optimal(m=2)",)), "scalar only"),
+        (dict(methods=("kmeans(m=4)",)), "divisible"),
+        (dict(methods=("kmeans(m=0)",)), "divisible"),
+        (dict(methods=("erm(m=2)",)), "only the quantizers"),
+        (dict(methods=("kmeans(m=2",)), "unknown method"),
+        (dict(methods=("kmeans", "kmeans(m=2)"), n_clusters_grid=[4]), "n_clusters_grid"),
+        (dict(methods=("drhw(m=2)",)), "betas"),
+        (dict(block=(1, 2)), "block"),
         (dict(init="random"), "init"),
         (dict(max_iter=0), "max_iter"),
         (dict(noise_var=0.0), "noise_var"),

@@ -13,6 +13,7 @@ from infocompress.quantize import (
     drhw_kmeans_batch,
     hw_distortion,
     optimal_kmeans_1d,
+    optimal_kmeans_1d_batch,
 )
 
 EPS = np.finfo(float).eps
@@ -345,6 +346,51 @@ def test_batch_shared_init_and_unweighted():
         np.testing.assert_array_equal(b.centers[t], r.centers)
 
 
+@pytest.mark.parametrize("block", [2, 3])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_vector_batch_equals_rowwise(block, weighted):
+    """drhw_kmeans_batch(block=m) row t is drhw_kmeans(W[t], block=m) bit for bit, for
+    every kind of initialisation."""
+    rng = np.random.default_rng(40 + block)
+    T, nb = 25, 12
+    W = rng.standard_normal((T, nb * block))
+    W[4] = 0.5  # a constant row
+    W[5] = np.round(W[5])  # ties
+    H = rng.exponential(size=W.shape) if weighted else None
+    for K in (1, 3, 7):
+        inits = ["linear", "quantile", rng.standard_normal((K, block)),
+                 rng.standard_normal((T, K, block))]
+        for init in inits:
+            for beta in (0.0, 0.6):
+                b = drhw_kmeans_batch(W, H, K, beta=beta, block=block, init=init, max_iter=40)
+                assert b.centers.shape == (T, K, block) and b.labels.shape == (T, nb)
+                assert b.reconstruct().shape == W.shape and b.block == block and b.batched
+                for t in range(T):
+                    ini = init if isinstance(init, str) or init.ndim == 2 else init[t]
+                    r = drhw_kmeans(W[t], None if H is None else H[t], K, beta=beta,
+                                    block=block, init=ini, max_iter=40)
+                    np.testing.assert_array_equal(b.centers[t], r.centers)
+                    np.testing.assert_array_equal(b.labels[t], r.labels)
+                    assert b.objective[t] == r.objective and b.n_iter[t] == r.n_iter
+                    assert b.stop_reason[t] == r.stop_reason
+                    np.testing.assert_array_equal(b.history[t, : r.n_iter + 1], r.history)
+                    np.testing.assert_array_equal(b.reconstruct()[t], r.reconstruct())
+
+
+def test_vector_batch_kmeanspp_and_objective():
+    rng = np.random.default_rng(44)
+    W = rng.standard_normal((30, 40))
+    H = rng.exponential(size=W.shape)
+    a = drhw_kmeans_batch(W, H, 4, block=2, init="kmeans++", rng=5, beta=0.3)
+    b = drhw_kmeans_batch(W, H, 4, block=2, init="kmeans++", rng=np.random.default_rng(5),
+                          beta=0.3)
+    np.testing.assert_array_equal(a.centers, b.centers)
+    for t in range(W.shape[0]):
+        X, HX = W[t].reshape(20, 2), H[t].reshape(20, 2)
+        assert a.objective[t] == pytest.approx(
+            objective_vector(X, HX, a.centers[t], a.labels[t], 0.3), rel=1e-12)
+
+
 # ------------------------------------------------------------------- exact 1-D k-means
 def test_optimal_matches_brute_force_contiguous():
     rng = np.random.default_rng(9)
@@ -421,6 +467,55 @@ def test_optimal_zero_weight_points_cost_nothing():
     assert res0.objective == 0.0 and np.bincount(res0.labels).min() >= 1
 
 
+@pytest.mark.parametrize("weighted", [False, True])
+def test_optimal_batch_equals_rowwise(weighted, monkeypatch):
+    """optimal_kmeans_1d_batch row t is optimal_kmeans_1d(W[t]) bit for bit: ties, zero
+    Hessian entries, rows with fewer distinct values than clusters, K = 1 and K = n; the
+    same without numba (or with another segment kernel)."""
+    rng = np.random.default_rng(50)
+    T, n = 40, 30
+    W = rng.standard_normal((T, n))
+    W[1] = 2.0  # one distinct value
+    W[2] = np.round(W[2])  # few distinct values
+    W[3:10] = np.round(W[3:10], 1)  # ties
+    H = None
+    if weighted:
+        H = rng.exponential(size=W.shape) * (rng.random(W.shape) > 0.2)
+        H[11] = 0.0  # no Hessian mass at all
+    for K in (1, 2, 5, 17, n):
+        b = optimal_kmeans_1d_batch(W, K, h=H)
+        assert b.batched and b.centers.shape == (T, K) and b.labels.shape == (T, n)
+        assert np.all(b.stop_reason == "exact") and np.all(b.converged)
+        for t in range(T):
+            r = optimal_kmeans_1d(W[t], K, h=None if H is None else H[t])
+            np.testing.assert_array_equal(b.centers[t], r.centers)
+            np.testing.assert_array_equal(b.labels[t], r.labels)
+            assert b.objective[t] == r.objective
+        with monkeypatch.context() as m:
+            m.setattr(quantize, "_USE_NUMBA", False)
+            c = optimal_kmeans_1d_batch(W, K, h=H)
+        with monkeypatch.context() as m:
+            m.setattr(quantize, "_SEGMENT_KERNEL", quantize._segments_divide_and_conquer)
+            d = optimal_kmeans_1d_batch(W, K, h=H)
+        np.testing.assert_array_equal(c.labels, b.labels)
+        np.testing.assert_array_equal(c.centers, b.centers)
+        np.testing.assert_array_equal(c.objective, b.objective)
+        # another kernel may pick another of several optimal segmentations (ties)
+        np.testing.assert_allclose(d.objective, b.objective, rtol=1e-11, atol=1e-13)
+
+
+def test_optimal_batch_never_worse_than_lloyd_batch():
+    rng = np.random.default_rng(51)
+    W = rng.standard_t(3, size=(200, 50))
+    H = rng.exponential(size=W.shape)
+    for K in (2, 4, 9):
+        opt = optimal_kmeans_1d_batch(W, K, h=H)
+        lloyd = drhw_kmeans_batch(W, H, K)
+        assert np.all(opt.objective <= lloyd.objective * (1 + 1e-12))
+        np.testing.assert_allclose(opt.objective, hw_distortion(W, opt.reconstruct(), H, axis=1),
+                                   rtol=1e-12)
+
+
 def test_optimal_segment_kernel_contract():
     x = np.array([0.0, 1.0, 2.0, 10.0, 11.0])
     b = quantize._SEGMENT_KERNEL(x, np.ones(5), 2)
@@ -453,6 +548,34 @@ def test_drhw_kmeans_value_errors(kwargs, match):
     args.update(kwargs)
     with pytest.raises(ValueError, match=match):
         drhw_kmeans(**args)
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda: drhw_kmeans_batch(np.zeros((3, 5)), None, 2, block=2), "divisible by block"),
+        (lambda: drhw_kmeans_batch(np.zeros((3, 6)), None, 4, block=2), "n_clusters"),
+        (lambda: drhw_kmeans_batch(np.zeros((3, 6)), None, 2, block=0), "block"),
+        (lambda: drhw_kmeans_batch(np.zeros((3, 6)), None, 2, block=2, init=np.zeros(2)),
+         "init"),
+        (lambda: drhw_kmeans_batch(np.zeros((3, 6)), None, 2, block=2, init=np.zeros((2, 2, 2))),
+         "init"),
+        (lambda: drhw_kmeans_batch(np.zeros((3, 6)), None, 2, block=2, beta=1.0,
+                                   diameter="linear"), "scalar quantization"),
+        (lambda: optimal_kmeans_1d_batch(np.zeros(4), 2), "ndim"),
+        (lambda: optimal_kmeans_1d_batch(np.zeros((0, 4)), 2), "at least one"),
+        (lambda: optimal_kmeans_1d_batch(np.zeros((2, 4)), 5), "n_clusters"),
+        (lambda: optimal_kmeans_1d_batch(np.zeros((2, 4)), 0), "n_clusters"),
+        (lambda: optimal_kmeans_1d_batch(np.zeros((2, 4)), 2.5), "n_clusters"),
+        (lambda: optimal_kmeans_1d_batch(np.zeros((2, 4)), 2, h=np.ones(4)), "shape"),
+        (lambda: optimal_kmeans_1d_batch(np.zeros((2, 4)), 2, h=-np.ones((2, 4))),
+         r"h must be >= 0.*entry \(0, 0\)"),
+        (lambda: optimal_kmeans_1d_batch([[0.0, np.nan]], 1), "finite"),
+    ],
+)
+def test_batch_value_errors(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
 
 
 def test_value_errors_other_inputs():

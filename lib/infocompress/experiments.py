@@ -34,8 +34,13 @@ Compressors (``methods``):
     Diameter-regularized HW k-means, eq. (34) / Algorithm 1, one curve per ``beta``.
 ``"optimal"``, ``"optimal_hw"``
     The exact global optimum of (unweighted, resp. Hessian-weighted) scalar k-means,
-    :func:`infocompress.quantize.optimal_kmeans_1d`. That function solves one vector
-    at a time, so these two methods loop over trials: use a few thousand trials.
+    :func:`infocompress.quantize.optimal_kmeans_1d_batch` (scalar only).
+
+Every quantizer but the exact optimum also runs as a vector quantizer: with ``block=m``
+the weights are grouped into ``d/m`` blocks of ``m`` consecutive coordinates (Algorithm 1
+with vectors). A method name with a block length, e.g. ``"kmeans(m=2)"``, runs that
+quantizer with its own block length next to the others, on the same training sets, so
+scalar and vector curves can be compared trial by trial.
 
 Rates. A k-means quantizer is a deterministic map of :math:`W`; its output consists of
 :math:`d' = d/m` cluster indices and :math:`K` centres (:math:`m` the block length).
@@ -75,6 +80,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
@@ -114,6 +120,8 @@ __all__ = [
 #: Compressors understood by :func:`figure2_experiment`.
 METHODS = ("erm", "oracle", "kmeans", "hw", "drhw", "optimal", "optimal_hw")
 _QUANTIZERS = ("kmeans", "hw", "drhw", "optimal", "optimal_hw")
+# a quantizer with its own block length, e.g. "kmeans(m=2)"
+_BLOCK_SUFFIX = re.compile(r"([a-z_]+)\(m=(\d+)\)")
 _METRICS = ("gen", "distortion", "pop_risk", "emp_risk", "c_w_star", "diameter", "objective",
             "entropy")
 _CENTER_BITS = (None, 16, 32, 64)
@@ -190,7 +198,7 @@ class Curve:
     beta : float
         Diameter-regularization weight (0 except for DRHW).
     block : int
-        Block length of the quantizer (1 = scalar).
+        Block length m of the quantizer (1 = scalar).
     gen, distortion, pop_risk, emp_risk : ndarray of shape (m, trials)
         Per-trial :math:`L_\mu(\hat W) - L_S(\hat W)`, :math:`L_S(\hat W) - L_S(W)`,
         :math:`L_\mu(\hat W)` and :math:`L_S(\hat W)`.
@@ -287,7 +295,8 @@ class Figure2Result:
     curves : dict of str to Curve
         Keys ``"erm"``, ``"oracle"``, ``"kmeans"``, ``"hw"``, ``"drhw(beta=<b>)"``
         (``<b>`` formatted with ``:g``), ``"optimal"``, ``"optimal_hw"``, for the
-        methods that were run.
+        methods that were run; a method given with a block length keeps it in the key,
+        e.g. ``"kmeans(m=2)"``, and ``"drhw(m=2)"`` gives ``"drhw(beta=<b>, m=2)"``.
     erm_emp_risk : ndarray of shape (trials,)
         :math:`L_S(W)` of every trial.
 
@@ -330,36 +339,54 @@ class Figure2Result:
             Curve name.
         rate : str
             One of the curve's :attr:`Curve.rates` (mean rate used).
-        radius : {"sup", "mean"}, default "sup"
-            ``"sup"``: :math:`C(w^*)` is the largest per-trial radius met in the
-            Monte-Carlo run, a stand-in for the supremum over the reconstruction set
-            that Proposition 1 needs. ``"mean"``: the bound is computed per trial with
-            that trial's radius and averaged (a heuristic, not what the proposition
-            states).
+        radius : {"sup", "mean"} or array-like of shape (m,), default "sup"
+            :math:`C(w^*)` per grid point. An array gives it explicitly, e.g. the largest
+            radius met in an *independent* run (``other[key].c_w_star.max(axis=1)``), so
+            that the bound is not computed from the trials it is compared with.
+            ``"sup"``: the largest per-trial radius of this run, a stand-in for the
+            supremum over the reconstruction set that Proposition 1 needs (it depends on
+            this run's trials). ``"mean"``: the bound is computed per trial with that
+            trial's radius and averaged (a heuristic, not what the proposition states).
 
         Returns
         -------
         ndarray of shape (m,)
+
+        Examples
+        --------
+        >>> res = figure2_experiment([-1.0, 1.0], 8, trials=50, methods=("erm", "oracle"),
+        ...                          oracle_distortions=[0.1], rng=2)
+        >>> other = figure2_experiment([-1.0, 1.0], 8, trials=50, methods=("erm", "oracle"),
+        ...                            oracle_distortions=[0.1], rng=3)
+        >>> c_sup = other["oracle"].c_w_star.max(axis=1)  # from independent trials
+        >>> bool(res.gen_bound("oracle", rate="gaussian", radius=c_sup)[0] > 0)
+        True
         """
         c = self[key]
         if rate not in c.rates:
             raise ValueError(f"curve {key!r} has no rate {rate!r}; it has {sorted(c.rates)}")
-        if radius not in ("sup", "mean"):
-            raise ValueError(f"radius must be 'sup' or 'mean', got {radius!r}")
         mi = np.maximum(c.rates[rate], 0.0) * math.log(2.0)
         if not np.all(np.isfinite(mi)):
             raise ValueError(f"rate {rate!r} of curve {key!r} is not finite")
-        if radius == "sup":
+        if isinstance(radius, str):
+            if radius not in ("sup", "mean"):
+                raise ValueError(f"radius must be 'sup', 'mean' or an array, got {radius!r}")
+            if radius == "mean":
+                per = 2.0 * (c.c_w_star * self.sigma_x_norm + self.noise_var) * np.sqrt(
+                    mi[:, None] / self.n
+                )
+                return per.mean(axis=1)
             radius_c = c.c_w_star.max(axis=1)
-            return np.array([
-                gen_error_bound(m_, self.n, c_w_star=r_, sigma_x_norm=self.sigma_x_norm,
-                                noise_var=self.noise_var)
-                for m_, r_ in zip(mi, radius_c, strict=True)
-            ])
-        per = 2.0 * (c.c_w_star * self.sigma_x_norm + self.noise_var) * np.sqrt(
-            mi[:, None] / self.n
-        )
-        return per.mean(axis=1)
+        else:
+            radius_c = check_nonnegative(radius, "radius")
+            if radius_c.shape != mi.shape:
+                raise ValueError(f"radius must have shape {mi.shape} (one value per grid "
+                                 f"point of {key!r}), got {radius_c.shape}")
+        return np.array([
+            gen_error_bound(m_, self.n, c_w_star=r_, sigma_x_norm=self.sigma_x_norm,
+                            noise_var=self.noise_var)
+            for m_, r_ in zip(mi, radius_c, strict=True)
+        ])
 
 
 # --------------------------------------------------------------------------------------
@@ -604,20 +631,28 @@ def _validate(w_star, n, trials, n_clusters_grid, oracle_distortions, methods, b
     methods = tuple(methods)
     if not methods:
         raise ValueError("methods must not be empty")
-    for m in methods:
-        if m not in METHODS:
-            raise ValueError(f"unknown method {m!r}; choose from {METHODS}")
     if len(set(methods)) != len(methods):
         raise ValueError(f"methods must not repeat, got {methods}")
     block = check_int(block, "block", low=1)
-    if d % block:
-        raise ValueError(f"d={d} must be divisible by block={block}")
-    if block > 1 and any(m.startswith("optimal") for m in methods):
-        raise ValueError("the optimal_* methods are scalar only: use block=1")
-    n_blocks = d // block
+    parsed = []  # (name as given, method, block length)
+    for name in methods:
+        match = _BLOCK_SUFFIX.fullmatch(name) if isinstance(name, str) else None
+        base, m = (match.group(1), int(match.group(2))) if match else (name, block)
+        if base not in METHODS:
+            raise ValueError(f"unknown method {name!r}; choose from {METHODS}, a quantizer "
+                             f"optionally with a block length, e.g. 'kmeans(m=2)'")
+        if match and base not in _QUANTIZERS:
+            raise ValueError(f"method {name!r}: only the quantizers take a block length")
+        if m < 1 or d % m:
+            raise ValueError(f"method {name!r}: d={d} must be divisible by block={m}")
+        if base.startswith("optimal") and m > 1:
+            raise ValueError(f"method {name!r}: the optimal_* methods are scalar only, "
+                             f"use block 1")
+        parsed.append((name, base, m if base in _QUANTIZERS else 1))
     grid = None
-    if any(m in _QUANTIZERS for m in methods):
-        grid = _check_grid(n_clusters_grid, "n_clusters_grid", 1, n_blocks)
+    quant_blocks = [m for _, base, m in parsed if base in _QUANTIZERS]
+    if quant_blocks:
+        grid = _check_grid(n_clusters_grid, "n_clusters_grid", 1, d // max(quant_blocks))
     noise_var = float(check_positive(noise_var, "noise_var"))
     dists = None
     if "oracle" in methods:
@@ -635,7 +670,7 @@ def _validate(w_star, n, trials, n_clusters_grid, oracle_distortions, methods, b
                     f"{dists.max()}"
                 )
     betas = np.atleast_1d(check_nonnegative(betas, "betas")).astype(float)
-    if "drhw" in methods and betas.size == 0:
+    if any(base == "drhw" for _, base, _ in parsed) and betas.size == 0:
         raise ValueError("method 'drhw' needs at least one value in betas")
     if init not in ("linear", "kmeans++"):
         raise ValueError(f"init must be 'linear' or 'kmeans++', got {init!r}")
@@ -659,7 +694,7 @@ def _validate(w_star, n, trials, n_clusters_grid, oracle_distortions, methods, b
         raise ValueError(f"center_bits must be one of {_CENTER_BITS}, got {center_bits!r}")
     return SimpleNamespace(
         w_star=w_star, n=int(n), d=d, trials=trials, grid=grid, dists=dists,
-        methods=methods, betas=betas, block=block, init=init, max_iter=max_iter,
+        methods=parsed, betas=betas, init=init, max_iter=max_iter,
         sigma_x=sigma_x, noise_var=noise_var, sigma_x_norm=sigma_x_norm,
         mi_coords=mi_coords, mi_methods=mi_methods, center_bits=center_bits,
         chunk_size=chunk_size)
@@ -677,9 +712,9 @@ def figure2_experiment(w_star, n, *, trials=10_000, n_clusters_grid=tuple(range(
     compressor in ``methods`` at each point of its grid, and the per-trial
     generalization error, distortion (23), population risk, :math:`C(w^*)` (20) and
     level diameter are stored (see :class:`Curve`). Trials are processed in chunks of
-    ``chunk_size`` with batched numpy operations; only the ``optimal*`` methods (and any
-    quantizer with ``block > 1``) loop over the trials of a chunk, because the
-    quantization module solves those problems one vector at a time.
+    ``chunk_size``; every compressor handles a chunk in one batched call (the quantizers
+    through :func:`infocompress.quantize.drhw_kmeans_batch` and
+    :func:`infocompress.quantize.optimal_kmeans_1d_batch`).
 
     Parameters
     ----------
@@ -690,17 +725,19 @@ def figure2_experiment(w_star, n, *, trials=10_000, n_clusters_grid=tuple(range(
     trials : int, default 10000
         Number of Monte-Carlo trials, >= 2.
     n_clusters_grid : sequence of int, default 1..16
-        Numbers of clusters K for the quantizers, ``1 <= K <= d / block``, no repeats.
+        Numbers of clusters K for the quantizers, ``1 <= K <= d / m`` for every block
+        length m in use, no repeats.
     oracle_distortions : sequence of float, optional
         Oracle target distortions :math:`0 \le D \le d\sigma'^2/n`; default
         :func:`default_oracle_distortions`.
     methods : sequence of str, default ("erm", "oracle", "kmeans")
-        Subset of :data:`METHODS`.
+        Subset of :data:`METHODS`; a quantizer may carry its own block length, as in
+        ``"kmeans(m=2)"`` (vector quantization of pairs), and may appear with several.
     betas : sequence of float, default ()
         Diameter weights for ``"drhw"`` (one curve each), >= 0.
     block : int, default 1
-        Block length m of the quantizers (vector quantization if > 1; ``d`` must be
-        divisible by it). Not allowed with the ``optimal*`` methods.
+        Block length m of the quantizers named without one (vector quantization if
+        > 1; ``d`` must be divisible by it). The ``optimal*`` methods are scalar only.
     init : {"linear", "kmeans++"}, default "linear"
         Initialisation of the iterative quantizers.
     max_iter : int, default 100
@@ -734,7 +771,7 @@ def figure2_experiment(w_star, n, *, trials=10_000, n_clusters_grid=tuple(range(
         For a non-finite or empty ``w_star``, ``n <= d + 1``, ``trials < 2``, unknown or
         repeated methods, an empty or out-of-range ``n_clusters_grid``, Oracle
         distortions outside :math:`[0, d\sigma'^2/n]`, negative ``betas`` (or none for
-        ``"drhw"``), ``block`` not dividing ``d`` (or > 1 with ``optimal*``), an unknown
+        ``"drhw"``), a block length not dividing ``d`` (or > 1 for ``optimal*``), an unknown
         ``init`` or ``center_bits``, ``mi_coords`` outside ``[0, d]`` and bad
         ``chunk_size``/``max_iter``/``noise_var``.
 
@@ -762,18 +799,20 @@ def figure2_experiment(w_star, n, *, trials=10_000, n_clusters_grid=tuple(range(
 
 
 def _curve_specs(methods, grid, dists, betas):
-    """List of (key, method, param_name, params, beta) in a fixed order."""
+    """List of (key, method, param_name, params, beta, block, name) in a fixed order, from
+    the parsed methods (name as given, method, block length)."""
     specs = []
-    for m in methods:
+    for name, m, blk in methods:
         if m == "erm":
-            specs.append(("erm", "erm", "", np.array([np.nan]), 0.0))
+            specs.append(("erm", "erm", "", np.array([np.nan]), 0.0, 1, name))
         elif m == "oracle":
-            specs.append(("oracle", "oracle", "D", dists, 0.0))
+            specs.append(("oracle", "oracle", "D", dists, 0.0, 1, name))
         elif m == "drhw":
             for b in betas:
-                specs.append((f"drhw(beta={b:g})", "drhw", "K", grid.astype(float), float(b)))
+                key = f"drhw(beta={b:g})" if name == m else f"drhw(beta={b:g}, m={blk})"
+                specs.append((key, "drhw", "K", grid.astype(float), float(b), blk, name))
         else:
-            specs.append((m, m, "K", grid.astype(float), 0.0))
+            specs.append((name, m, "K", grid.astype(float), 0.0, blk, name))
     keys = [s[0] for s in specs]
     if len(set(keys)) != len(keys):
         raise ValueError(f"betas give repeated curve names: {keys}")
@@ -782,31 +821,27 @@ def _curve_specs(methods, grid, dists, betas):
 
 def _quantize(method, W, Hd, K, beta, block, init, max_iter, center_bits, gen):
     """Quantize each row of W (T, d); returns (W_hat, centers (T, K, m), labels, objective)."""
-    from .quantize import drhw_kmeans, drhw_kmeans_batch, optimal_kmeans_1d
+    from .quantize import _kmeanspp_init, drhw_kmeans_batch, optimal_kmeans_1d_batch
 
     T, d = W.shape
     h = None if method in ("kmeans", "optimal") else Hd
     if method in ("optimal", "optimal_hw"):
-        centers = np.empty((T, K))
-        labels = np.empty((T, d), dtype=np.int64)
-        obj = np.empty(T)
-        for t in range(T):  # no batched exact solver: one DP per trial
-            r = optimal_kmeans_1d(W[t], K, h=None if h is None else h[t])
-            centers[t], labels[t], obj[t] = r.centers, r.labels, r.objective
-        centers = centers[:, :, None]
+        r = optimal_kmeans_1d_batch(W, K, h=h)
+        centers, labels, obj = r.centers[:, :, None], r.labels, r.objective
     elif block == 1:
         r = drhw_kmeans_batch(W, h, K, beta=beta, init=init, max_iter=max_iter, tol=1e-10,
                               rng=gen)
         centers, labels, obj = r.centers[:, :, None], r.labels, np.asarray(r.objective)
     else:
         nb = d // block
-        centers = np.empty((T, K, block))
-        labels = np.empty((T, nb), dtype=np.int64)
-        obj = np.empty(T)
-        for t in range(T):  # vector quantization is not batched in infocompress.quantize
-            r = drhw_kmeans(W[t], None if h is None else h[t], K, beta=beta, block=block,
-                            init=init, max_iter=max_iter, tol=1e-10, rng=gen)
-            centers[t], labels[t], obj[t] = r.centers.reshape(K, block), r.labels, r.objective
+        if init == "kmeans++":  # seeds drawn trial after trial, as one drhw_kmeans per trial
+            S = np.full((T, nb), float(block)) if h is None else h.reshape(T, nb, block).sum(axis=2)
+            init = np.concatenate([
+                _kmeanspp_init(W[t].reshape(1, nb, block), S[t][None], K, gen)
+                for t in range(T)])
+        r = drhw_kmeans_batch(W, h, K, beta=beta, block=block, init=init, max_iter=max_iter,
+                              tol=1e-10)
+        centers, labels, obj = r.centers, r.labels, np.asarray(r.objective)
     if center_bits is not None:
         centers = centers.astype(_FLOAT_OF_BITS[center_bits]).astype(float)
     idx = np.broadcast_to(labels[:, :, None], labels.shape + (centers.shape[2],))
@@ -815,8 +850,16 @@ def _quantize(method, W, Hd, K, beta, block, init, max_iter, center_bits, gen):
 
 
 def _radius_and_diameter(centers, w_star_blocks):
-    """C(w*) over the levels (T,) and squared diameter of the levels (T,)."""
-    # centers (T, K, m); w_star_blocks (nb, m)
+    """C(w*) over the levels (T,) and squared diameter of the levels (T,).
+
+    ``centers`` (T, K, m), ``w_star_blocks`` (d / m, m). For scalars the farthest level
+    from any point is the smallest or the largest one.
+    """
+    if centers.shape[2] == 1:
+        lo, hi = centers[:, :, 0].min(axis=1), centers[:, :, 0].max(axis=1)
+        ws = w_star_blocks[:, 0]
+        far = np.maximum((lo[:, None] - ws[None, :]) ** 2, (hi[:, None] - ws[None, :]) ** 2)
+        return far.sum(axis=1), (hi - lo) ** 2
     dist = np.sum((centers[:, None, :, :] - w_star_blocks[None, :, None, :]) ** 2, axis=3)
     radius = dist.max(axis=2).sum(axis=1)
     pair = np.sum((centers[:, :, None, :] - centers[:, None, :, :]) ** 2, axis=3)
@@ -828,13 +871,13 @@ def _run(cfg, gen, progress):
     from .mi import ksg, label_entropy
 
     w_star, n, d, trials = cfg.w_star, cfg.n, cfg.d, cfg.trials
-    sigma_x, noise_var, block, mi_coords = cfg.sigma_x, cfg.noise_var, cfg.block, cfg.mi_coords
+    sigma_x, noise_var, mi_coords = cfg.sigma_x, cfg.noise_var, cfg.mi_coords
     specs = _curve_specs(cfg.methods, cfg.grid, cfg.dists, cfg.betas)
     store = {}
-    for key, method, _, params, _ in specs:
+    for key, _, _, params, _, _, name in specs:
         m = params.size
-        store[key] = {name: np.full((m, trials), np.nan) for name in _METRICS}
-        n_mi = mi_coords if method in cfg.mi_methods else 0
+        store[key] = {metric: np.full((m, trials), np.nan) for metric in _METRICS}
+        n_mi = mi_coords if name in cfg.mi_methods else 0
         store[key]["w_hat_coords"] = np.empty((m, trials, n_mi))
     w_coords = np.empty((trials, mi_coords))
     ls_w_all = np.empty(trials)
@@ -842,8 +885,7 @@ def _run(cfg, gen, progress):
         [OracleChannel(w_star, n, D, sigma_x=sigma_x, noise_var=noise_var) for D in cfg.dists]
         if cfg.dists is not None else []
     )
-    nb = d // block
-    w_star_blocks = w_star.reshape(nb, block)
+    w_star_blocks = {m: w_star.reshape(d // m, m) for _, _, m in cfg.methods}
     starts = list(range(0, trials, cfg.chunk_size))
     for a in progress_bar(starts, desc="figure 2 trials", progress=progress):
         b = min(trials, a + cfg.chunk_size)
@@ -875,7 +917,7 @@ def _run(cfg, gen, progress):
 
         zeros = np.zeros(b - a)
         nans = np.full(b - a, np.nan)
-        for key, method, _, params, beta in specs:
+        for key, method, _, params, beta, block, _ in specs:
             if method == "erm":
                 record(key, 0, W, radius=np.sum((W - w_star) ** 2, axis=1), diam=zeros,
                        obj=nans)
@@ -889,12 +931,14 @@ def _run(cfg, gen, progress):
                     w_hat, centers, labels, obj = _quantize(
                         method, W, Hd, int(K), beta, block, cfg.init, cfg.max_iter,
                         cfg.center_bits, gen)
-                    radius, diam = _radius_and_diameter(centers, w_star_blocks)
+                    radius, diam = _radius_and_diameter(centers, w_star_blocks[block])
                     record(key, i, w_hat, radius=radius, diam=diam, obj=obj)
-                    store[key]["entropy"][i, a:b] = nb * label_entropy(labels, int(K), base=2)
+                    store[key]["entropy"][i, a:b] = (d // block) * label_entropy(
+                        labels, int(K), base=2)
 
     curves = {}
-    for key, method, pname, params, beta in specs:
+    for key, method, pname, params, beta, block, _ in specs:
+        nb = d // block
         s = store[key]
         rates, rate_se = {}, {}
         if method == "oracle":
@@ -922,7 +966,7 @@ def _run(cfg, gen, progress):
             emp_risk=s["emp_risk"], c_w_star=s["c_w_star"], diameter=s["diameter"],
             objective=s["objective"], entropy=s["entropy"], rates=rates, rate_se=rate_se,
             beta=beta,
-            block=1 if method in ("erm", "oracle") else block,
+            block=block,
         )
     return Figure2Result(w_star=w_star, n=n, d=d, trials=trials, noise_var=noise_var,
                          sigma_x_norm=cfg.sigma_x_norm, center_bits=cfg.center_bits,
