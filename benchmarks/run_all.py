@@ -2,7 +2,7 @@
 
 Usage (from the repository root, in an environment with ``benchmarks/requirements.txt``)::
 
-    python -m benchmarks.run_all                      # kmeans, dp, batch, ksg
+    python -m benchmarks.run_all                      # kmeans, dp, batch, ksg, nets
     python -m benchmarks.run_all --only dp ksg        # a selection
     python -m benchmarks.run_all --quick              # small sizes, to test the scripts
     python -m benchmarks.run_all --only book          # whole-book timing (long)
@@ -20,7 +20,7 @@ from pathlib import Path
 
 from benchmarks import _common
 
-BENCHMARKS = ("kmeans", "dp", "batch", "ksg")
+BENCHMARKS = ("kmeans", "dp", "batch", "ksg", "nets")
 
 
 def main(argv=None) -> int:
@@ -49,6 +49,10 @@ def main(argv=None) -> int:
             from benchmarks import bench_ksg
 
             bench_ksg.run(quick=args.quick)
+        elif name == "nets":
+            from benchmarks import bench_nets
+
+            bench_nets.run(quick=args.quick)
         elif name == "book":
             from benchmarks import book_timing
 
