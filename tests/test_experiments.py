@@ -470,3 +470,20 @@ def test_oracle_theory_agrees_with_the_independent_derivation_in_learners():
     np.testing.assert_allclose(th["gen"], oracle_gen_error(50, 80, D, 1.3), rtol=1e-12)
     np.testing.assert_allclose(th["pop_risk"], oracle_population_risk(50, 80, D, 1.3),
                                rtol=1e-12)
+
+
+def test_true_gap_is_a_control_variate_with_mean_zero():
+    # sigma'^2 - L_S(w*) has mean exactly 0; k-means with K = 2 finds the two groups of w*,
+    # so its gap shares the empirical-risk noise of w* and subtracting it halves the SD,
+    # while the mean still matches the projection lemma (p = 2)
+    w = np.repeat([-1.0, 1.0], 5)
+    res = figure2_experiment(w, 40, trials=2000, methods=("kmeans",), n_clusters_grid=[2],
+                             rng=7)
+    g0 = res.true_gap
+    assert abs(g0.mean()) < 5 * g0.std(ddof=1) / np.sqrt(g0.size)
+    gen = res.curves["kmeans"].gen[0]
+    cv = gen - g0
+    groups = np.kron(np.eye(2), np.full((5, 5), 1 / 5))
+    theory = projection_theory(groups, w, 40)["gen"]
+    assert abs(cv.mean() - theory) < 5 * cv.std(ddof=1) / np.sqrt(cv.size)
+    assert cv.std() < 0.6 * gen.std()

@@ -299,6 +299,12 @@ class Figure2Result:
         e.g. ``"kmeans(m=2)"``, and ``"drhw(m=2)"`` gives ``"drhw(beta=<b>, m=2)"``.
     erm_emp_risk : ndarray of shape (trials,)
         :math:`L_S(W)` of every trial.
+    true_gap : ndarray of shape (trials,)
+        :math:`\sigma'^2 - L_S(w^*)` of every trial, the generalization gap of the true
+        weights. Its mean is exactly 0 (:math:`w^*` does not depend on :math:`S`), and it
+        carries the noise :math:`\lVert\varepsilon\rVert^2/n` of the empirical risk that
+        every compressor's gap shares: ``curve.gen[i] - res.true_gap`` has the same mean as
+        ``curve.gen[i]`` and a much smaller variance (a control variate).
 
     Examples
     --------
@@ -308,6 +314,8 @@ class Figure2Result:
     (['erm', 'oracle'], 2, 50)
     >>> res.gen_bound("oracle", rate="gaussian").shape
     (1,)
+    >>> res.true_gap.shape
+    (50,)
     """
 
     w_star: np.ndarray
@@ -319,6 +327,7 @@ class Figure2Result:
     center_bits: int | None
     curves: dict
     erm_emp_risk: np.ndarray
+    true_gap: np.ndarray | None = None
 
     def __getitem__(self, key) -> Curve:
         try:
@@ -881,6 +890,7 @@ def _run(cfg, gen, progress):
         store[key]["w_hat_coords"] = np.empty((m, trials, n_mi))
     w_coords = np.empty((trials, mi_coords))
     ls_w_all = np.empty(trials)
+    true_gap = np.empty(trials)
     channels = (
         [OracleChannel(w_star, n, D, sigma_x=sigma_x, noise_var=noise_var) for D in cfg.dists]
         if cfg.dists is not None else []
@@ -896,6 +906,7 @@ def _run(cfg, gen, progress):
         Hd = np.ascontiguousarray(np.diagonal(G, axis1=1, axis2=2))
         ls_w = empirical_risk(W, X, Y)
         ls_w_all[a:b] = ls_w
+        true_gap[a:b] = noise_var - empirical_risk(np.broadcast_to(w_star, W.shape), X, Y)
         w_coords[a:b] = W[:, :mi_coords]
 
         def record(key, i, w_hat, *, radius, diam, obj, ls_w=ls_w, G=G, W=W, a=a, b=b):
@@ -970,4 +981,4 @@ def _run(cfg, gen, progress):
         )
     return Figure2Result(w_star=w_star, n=n, d=d, trials=trials, noise_var=noise_var,
                          sigma_x_norm=cfg.sigma_x_norm, center_bits=cfg.center_bits,
-                         curves=curves, erm_emp_risk=ls_w_all)
+                         curves=curves, erm_emp_risk=ls_w_all, true_gap=true_gap)
