@@ -549,3 +549,32 @@ def test_torch_value_errors():
         lc.torch_retrain(net, None, data, task, {}, **kw)
     with pytest.raises(ValueError, match="shape"):
         lc.set_model_weights(net, {"weight": np.ones(3)})
+
+
+def test_compare_methods_cached_hits_and_matches_by_network(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from infocompress.nets import make_mlp
+
+    monkeypatch.setenv("INFOCOMPRESS_CACHE", str(tmp_path))
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(70, 8, 8)).astype(np.float32)
+    y = rng.integers(0, 10, 70)
+    ens = SimpleNamespace(models=[make_mlp((8,), rng=s) for s in range(3)],
+                          x_pool=x[:50], y_pool=y[:50], x_test=x[50:], y_test=y[50:],
+                          subsets=np.arange(60).reshape(3, 20) % 50, key={"demo": 1})
+    tasks = {"q2": {"1.weight": lc.AdaptiveQuantization(2)}}
+    kw = dict(mus=[1e-2, 1e-1], batch_size=10, n_jobs=1)
+    a = lc.compare_methods_cached(ens, [0, 2], tasks, rng=5, **kw)
+    assert len(list(tmp_path.glob("lc-compare-*.pt"))) == 2
+    b = lc.compare_methods_cached(ens, [2], tasks, rng=5, **kw)   # network 2 alone: same
+    np.testing.assert_array_equal(a["loss"]["train"][:, 1], b["loss"]["train"][:, 0])
+    assert len(list(tmp_path.glob("lc-compare-*.pt"))) == 2
+    e = lc.pooled_change(a, "LC", "DC", "train")
+    d = a["loss"]["train"][2] - a["loss"]["train"][0]
+    assert e["mean"] == pytest.approx(d.mean())
+    for bad in ([], [0, 0], [3]):
+        with pytest.raises(ValueError, match="networks"):
+            lc.compare_methods_cached(ens, bad, tasks, rng=5, **kw)
+    with pytest.raises(ValueError, match="methods"):
+        lc.pooled_change(a, "LC", "nope", "train")

@@ -18,6 +18,9 @@ SVD or magnitude thresholding). This package provides
   user-supplied L step ``l_step(w, target, mu) -> w_new``;
 * exact least-squares versions (:func:`lc_least_squares`, :func:`idc_least_squares`,
   :func:`least_squares_optimum`), vectorised over a batch of problems;
+* the experiment of the chapter "The LC algorithm on a neural network": DC, DC +
+  retraining and LC on trained networks (:func:`compare_methods`,
+  :func:`compare_methods_ensemble`, :func:`change`);
 * a PyTorch L step by SGD with the clipped learning rate of Theorem 5.2
   (:func:`~infocompress.lc.torch_step.torch_l_step`), and retraining of a compressed net
   with its structure fixed (:func:`~infocompress.lc.torch_step.torch_retrain`). Torch is
@@ -44,6 +47,16 @@ from .compression import (
     Pruning,
     QuantizedTheta,
 )
+from .experiment import (
+    METHODS,
+    change,
+    compare_methods,
+    compare_methods_cached,
+    compare_methods_ensemble,
+    is_feasible,
+    pooled_change,
+    side,
+)
 from .least_squares import (
     LSResult,
     idc_least_squares,
@@ -55,6 +68,7 @@ from .least_squares import (
 )
 
 __all__ = [
+    "METHODS",
     "AdaptiveQuantization",
     "Binarization",
     "BinarizedTheta",
@@ -69,9 +83,14 @@ __all__ = [
     "PrunedTheta",
     "QuantizedTheta",
     "TorchLStep",
+    "change",
     "check_mus",
     "clipped_lr",
+    "compare_methods",
+    "compare_methods_cached",
+    "compare_methods_ensemble",
     "idc_least_squares",
+    "is_feasible",
     "iterated_direct_compression",
     "lc_algorithm",
     "lc_least_squares",
@@ -81,7 +100,9 @@ __all__ = [
     "least_squares_optimum",
     "model_weights",
     "mu_schedule",
+    "pooled_change",
     "set_model_weights",
+    "side",
     "torch_l_step",
     "torch_retrain",
 ]

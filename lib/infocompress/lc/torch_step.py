@@ -124,9 +124,11 @@ def _schedule(lr_schedule):
 # --------------------------------------------------------------------------------------
 # clipped learning rate
 # --------------------------------------------------------------------------------------
-def _check_training(model, loss_fn, data, epochs, batch_size, lr_schedule, momentum):
+def _check_training(model, loss_fn, data, epochs, batch_size, lr_schedule, momentum,
+                    weight_decay=0.0):
     """Validated arguments shared by :func:`torch_l_step` and :func:`torch_retrain`."""
     _check_model(model)
+    weight_decay = float(check_nonnegative(weight_decay, "weight_decay"))
     if loss_fn is None:
         loss_fn = F.cross_entropy
     if not callable(loss_fn):
@@ -135,7 +137,34 @@ def _check_training(model, loss_fn, data, epochs, batch_size, lr_schedule, momen
     if momentum >= 1:
         raise ValueError(f"momentum must be < 1, got {momentum}")
     return (loss_fn, _check_data(data), check_int(epochs, "epochs", low=1),
-            check_int(batch_size, "batch_size", low=1), _schedule(lr_schedule), momentum)
+            check_int(batch_size, "batch_size", low=1), _schedule(lr_schedule), momentum,
+            weight_decay)
+
+
+class _Training:
+    """Context of one training run: ``model.train()`` (dropout on) and torch's global
+    generator (dropout masks) seeded from ``seed`` inside :func:`torch.random.fork_rng`, so
+    the run is reproducible in any process and leaves the global state as it was; oneDNN
+    is switched off as in :func:`infocompress.nets.train` (portable numerics)."""
+
+    def __init__(self, model, seed):
+        self.model, self.seed = model, int(seed)
+
+    def __enter__(self):
+        self.was_training = self.model.training
+        self.mkldnn = torch.backends.mkldnn.enabled
+        torch.backends.mkldnn.enabled = False
+        self.fork = torch.random.fork_rng(devices=[])
+        self.fork.__enter__()
+        torch.manual_seed(self.seed)
+        self.model.train()
+        return self
+
+    def __exit__(self, *exc):
+        self.model.train(self.was_training)
+        self.fork.__exit__(*exc)
+        torch.backends.mkldnn.enabled = self.mkldnn
+        return False
 
 
 def clipped_lr(lr_schedule, mu, t):
@@ -196,7 +225,7 @@ class TorchLStep:
     """
 
     def __init__(self, model, loss_fn, data, *, epochs, batch_size, lr_schedule, clip,
-                 momentum, rng):
+                 momentum, rng, weight_decay=0.0):
         self.model = model
         self.loss_fn = loss_fn
         self.x, self.y = data
@@ -205,6 +234,7 @@ class TorchLStep:
         self.schedule = lr_schedule
         self.clip = clip
         self.momentum = momentum
+        self.weight_decay = weight_decay
         self.rng = rng
         self.last_lrs = np.zeros(0)
         self.last_losses = np.zeros(0)
@@ -220,36 +250,40 @@ class TorchLStep:
         mu = float(mu)
         bufs = {k: torch.zeros_like(p) for k, p in params.items()}
         gen = _torch_gen(self.rng)
+        dropout_seed = int(self.rng.integers(2**62))
         n = self.x.shape[0]
         lrs, losses = [], []
         t = 0
-        self.model.train()
-        for _ in range(self.epochs):
-            perm = torch.randperm(n, generator=gen)
-            total = 0.0
-            for s in range(0, n, self.batch_size):
-                idx = perm[s:s + self.batch_size]
-                lr = float(self.schedule(t))
-                if not (np.isfinite(lr) and lr > 0):
-                    raise ValueError(f"lr_schedule({t}) must be finite and > 0, got {lr}")
-                if self.clip and mu > 0:
-                    lr = min(lr, 1.0 / mu)
-                self.model.zero_grad(set_to_none=True)
-                loss = self.loss_fn(self.model(self.x[idx]), self.y[idx])
-                loss.backward()
-                with torch.no_grad():
-                    for k, p in params.items():
-                        g = p.grad if p.grad is not None else torch.zeros_like(p)
-                        if k in tgt and mu > 0:
-                            g = g + mu * (p - tgt[k])
-                        if self.momentum:
-                            bufs[k].mul_(self.momentum).add_(g)
-                            g = bufs[k]
-                        p.sub_(lr * g)
-                total += loss.item() * idx.numel()
-                lrs.append(lr)
-                t += 1
-            losses.append(total / n)
+        wd = self.weight_decay
+        with _Training(self.model, dropout_seed):
+            for _ in range(self.epochs):
+                perm = torch.randperm(n, generator=gen)
+                total = 0.0
+                for s in range(0, n, self.batch_size):
+                    idx = perm[s:s + self.batch_size]
+                    lr = float(self.schedule(t))
+                    if not (np.isfinite(lr) and lr > 0):
+                        raise ValueError(f"lr_schedule({t}) must be finite and > 0, got {lr}")
+                    if self.clip and mu > 0:
+                        lr = min(lr, 1.0 / mu)
+                    self.model.zero_grad(set_to_none=True)
+                    loss = self.loss_fn(self.model(self.x[idx]), self.y[idx])
+                    loss.backward()
+                    with torch.no_grad():
+                        for k, p in params.items():
+                            g = p.grad if p.grad is not None else torch.zeros_like(p)
+                            if k in tgt and mu > 0:
+                                g = g.add(p - tgt[k], alpha=mu)
+                            if wd:
+                                g = g.add(p, alpha=wd)
+                            if self.momentum:
+                                bufs[k].mul_(self.momentum).add_(g)
+                                g = bufs[k]
+                            p.sub_(g, alpha=lr)
+                    total += loss.item() * idx.numel()
+                    lrs.append(lr)
+                    t += 1
+                losses.append(total / n)
         self.last_lrs = np.asarray(lrs)
         self.last_losses = np.asarray(losses)
         out = model_weights(self.model)
@@ -261,7 +295,7 @@ class TorchLStep:
 
 
 def torch_l_step(model, loss_fn, data, *, epochs, batch_size, lr_schedule, clip=True,
-                 momentum=0.0, rng=None):
+                 momentum=0.0, weight_decay=0.0, rng=None):
     """L step for a torch model: SGD on ``loss + mu/2 ||w - target||^2`` (clipped rate).
 
     Each call loads ``w`` into ``model`` and runs ``epochs`` passes of mini-batch SGD on
@@ -275,7 +309,11 @@ def torch_l_step(model, loss_fn, data, *, epochs, batch_size, lr_schedule, clip=
     where ``s`` counts the SGD steps of this L step (the schedule restarts at every L step)
     and ``t`` is the target of the compressed groups (groups with target ``None`` get no
     penalty). With ``momentum > 0`` the heavy-ball update is used (Theorem 5.2 then no
-    longer gives the exact stability limit).
+    longer gives the exact stability limit: on the quadratic term a heavy-ball step with
+    momentum :math:`\\beta` is stable for :math:`0 < \\eta\\mu < 2(1 + \\beta)`), and with
+    ``weight_decay`` the term ``weight_decay * w`` is added to every parameter's gradient,
+    as in :class:`torch.optim.SGD`. The model is in training mode during the L step
+    (dropout on), with dropout masks drawn from ``rng`` (reproducible in any process).
 
     Parameters
     ----------
@@ -296,8 +334,10 @@ def torch_l_step(model, loss_fn, data, *, epochs, batch_size, lr_schedule, clip=
         Clip the rate at ``1/mu`` (eq. (17) of the paper).
     momentum : float, default 0.0
         Heavy-ball momentum in ``[0, 1)``.
+    weight_decay : float, default 0.0
+        L2 coefficient added to every parameter's gradient (>= 0).
     rng : None, int or numpy.random.Generator
-        Source of the mini-batch orders (one torch generator is derived per call).
+        Source of the mini-batch orders and dropout masks (drawn anew at every call).
 
     Returns
     -------
@@ -323,11 +363,11 @@ def torch_l_step(model, loss_fn, data, *, epochs, batch_size, lr_schedule, clip=
     >>> float(step.last_lrs.max())          # clipped at 1/mu
     0.25
     """
-    loss_fn, data, epochs, batch_size, sched, momentum = _check_training(
-        model, loss_fn, data, epochs, batch_size, lr_schedule, momentum)
+    loss_fn, data, epochs, batch_size, sched, momentum, wd = _check_training(
+        model, loss_fn, data, epochs, batch_size, lr_schedule, momentum, weight_decay)
     return TorchLStep(model, loss_fn, data, epochs=epochs, batch_size=batch_size,
                       lr_schedule=sched, clip=bool(clip), momentum=momentum,
-                      rng=as_generator(rng))
+                      weight_decay=wd, rng=as_generator(rng))
 
 
 # --------------------------------------------------------------------------------------
@@ -347,18 +387,33 @@ def _theta_params(theta):
     raise ValueError(f"cannot retrain parameters of type {type(theta).__name__}")
 
 
-def _theta_decompress(theta, tp):
-    """Torch version of Delta(theta) with the continuous parts replaced by tensors tp."""
+def _theta_decoder(theta):
+    """Torch version of Delta(theta) as a function of the continuous part ``tp``.
+
+    The discrete part is converted to tensors once: a quantized array is decoded as
+    ``onehot @ codebook`` (its gradient ``onehot.T @ g`` sums the gradients of the weights
+    of each codeword, like an indexed gather, but as one matrix-vector product).
+    """
     if isinstance(theta, QuantizedTheta):
-        return tp["codebook"][torch.as_tensor(theta.assignments, dtype=torch.long)]
+        k = np.asarray(theta.codebook).size
+        onehot = F.one_hot(torch.as_tensor(np.asarray(theta.assignments).ravel(),
+                                           dtype=torch.long), k).to(torch.float32)
+        shape = np.asarray(theta.assignments).shape
+        return lambda tp: (onehot @ tp["codebook"]).reshape(shape)
     if isinstance(theta, BinarizedTheta):
-        return tp["scale"] * torch.as_tensor(theta.signs, dtype=torch.float32)
+        signs = torch.as_tensor(theta.signs, dtype=torch.float32)
+        return lambda tp: tp["scale"] * signs
     if isinstance(theta, PrunedTheta):
         size = int(np.prod(theta.shape))
-        out = torch.zeros(size, dtype=torch.float32)
-        out = out.index_put((torch.as_tensor(theta.indices, dtype=torch.long),), tp["values"])
-        return out.reshape(theta.shape)
-    return (tp["U"] @ tp["V"].T).reshape(theta.shape)
+        idx = torch.as_tensor(theta.indices, dtype=torch.long)
+        shape = theta.shape
+
+        def pruned(tp):
+            out = torch.zeros(size, dtype=torch.float32)
+            return out.index_put((idx,), tp["values"]).reshape(shape)
+
+        return pruned
+    return lambda tp: (tp["U"] @ tp["V"].T).reshape(theta.shape)
 
 
 def _theta_update(theta, tp):
@@ -373,7 +428,8 @@ def _theta_update(theta, tp):
 
 
 def torch_retrain(model, loss_fn, data, compression, theta, *, epochs, batch_size,
-                  lr_schedule, optimizer="adam", momentum=0.0, rng=None, progress=None):
+                  lr_schedule, optimizer="adam", momentum=0.0, weight_decay=0.0, rng=None,
+                  progress=None):
     """Retrain a compressed net with its compression structure fixed ("DC + retraining").
 
     The compressed groups are parameterised by the continuous part of their ``theta``
@@ -383,7 +439,8 @@ def torch_retrain(model, loss_fn, data, compression, theta, *, epochs, batch_siz
     trained on the task loss through :math:`\\Delta` (chain rule) by Adam (default; its
     per-parameter scaling copes with the very different gradient scales of, e.g., a codebook
     value shared by thousands of weights and a single bias) or by SGD with momentum. The
-    result is feasible by construction.
+    model is in training mode while it is retrained (dropout on, masks drawn from ``rng``).
+    The result is feasible by construction.
 
     Parameters
     ----------
@@ -404,6 +461,9 @@ def torch_retrain(model, loss_fn, data, compression, theta, *, epochs, batch_siz
         Adam (PyTorch defaults for the other constants) or SGD with ``momentum``.
     momentum : float, default 0.0
         Heavy-ball momentum of SGD (ignored by Adam).
+    weight_decay : float, default 0.0
+        L2 coefficient of the optimizer on the trainable tensors (the free parameters and
+        the continuous part of every theta), >= 0.
     rng : None, int or numpy.random.Generator
     progress : bool or None, optional
         Progress bar over epochs (see :func:`infocompress.progress.progress_enabled`; it
@@ -435,8 +495,8 @@ def torch_retrain(model, loss_fn, data, compression, theta, *, epochs, batch_siz
     >>> np.round(w["weight"], 3).tolist()
     [[1.0, 0.0, 0.0]]
     """
-    loss_fn, (x, y), epochs, batch_size, sched, momentum = _check_training(
-        model, loss_fn, data, epochs, batch_size, lr_schedule, momentum)
+    loss_fn, (x, y), epochs, batch_size, sched, momentum, wd = _check_training(
+        model, loss_fn, data, epochs, batch_size, lr_schedule, momentum, weight_decay)
     if optimizer not in ("adam", "sgd"):
         raise ValueError(f"optimizer must be 'adam' or 'sgd', got {optimizer!r}")
     rng = as_generator(rng)
@@ -455,16 +515,18 @@ def torch_retrain(model, loss_fn, data, compression, theta, *, epochs, batch_siz
             if k not in compressed}
     tps = {ek: {k: v.requires_grad_(True) for k, v in _theta_params(theta[ek]).items()}
            for ek in entry_keys}
+    decoders = {ek: _theta_decoder(theta[ek]) for ek in entry_keys}
     trainable = list(free.values()) + [v for tp in tps.values() for v in tp.values()]
     if optimizer == "adam":
-        opt = torch.optim.Adam(trainable, lr=float(sched(0)))
+        opt = torch.optim.Adam(trainable, lr=float(sched(0)), weight_decay=wd)
     else:
-        opt = torch.optim.SGD(trainable, lr=float(sched(0)), momentum=momentum)
+        opt = torch.optim.SGD(trainable, lr=float(sched(0)), momentum=momentum,
+                              weight_decay=wd)
 
     def full_params():
         out = dict(free)
         for (keys, _), ek in zip(groups.entries, entry_keys, strict=True):
-            flat = _theta_decompress(theta[ek], tps[ek])
+            flat = decoders[ek](tps[ek])
             if len(keys) == 1:
                 out[keys[0]] = flat.reshape(groups.shapes[keys[0]])
             else:
@@ -476,23 +538,25 @@ def torch_retrain(model, loss_fn, data, compression, theta, *, epochs, batch_siz
         return out
 
     gen = _torch_gen(rng)
+    dropout_seed = int(rng.integers(2**62))
     n = x.shape[0]
     t = 0
-    for _ in progress_bar(range(epochs), desc="retraining", progress=progress):
-        perm = torch.randperm(n, generator=gen)
-        for s in range(0, n, batch_size):
-            idx = perm[s:s + batch_size]
-            lr = float(sched(t))
-            if not (np.isfinite(lr) and lr > 0):
-                raise ValueError(f"lr_schedule({t}) must be finite and > 0, got {lr}")
-            for group in opt.param_groups:
-                group["lr"] = lr
-            opt.zero_grad(set_to_none=True)
-            out = functional_call(model, full_params(), (x[idx],))
-            loss = loss_fn(out, y[idx])
-            loss.backward()
-            opt.step()
-            t += 1
+    with _Training(model, dropout_seed):
+        for _ in progress_bar(range(epochs), desc="retraining", progress=progress):
+            perm = torch.randperm(n, generator=gen)
+            for s in range(0, n, batch_size):
+                idx = perm[s:s + batch_size]
+                lr = float(sched(t))
+                if not (np.isfinite(lr) and lr > 0):
+                    raise ValueError(f"lr_schedule({t}) must be finite and > 0, got {lr}")
+                for group in opt.param_groups:
+                    group["lr"] = lr
+                opt.zero_grad(set_to_none=True)
+                out = functional_call(model, full_params(), (x[idx],))
+                loss = loss_fn(out, y[idx])
+                loss.backward()
+                opt.step()
+                t += 1
     with torch.no_grad():
         final = {k: v.detach() for k, v in full_params().items()}
     w_new = {k: final[k].double().numpy().copy() for k in named}
