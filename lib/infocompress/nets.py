@@ -29,10 +29,12 @@ notebooks set it; the library never changes it).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import math
 import numbers
+import warnings
 
 import numpy as np
 import torch
@@ -1520,6 +1522,25 @@ def complement_subsets(subsets, n):
     return np.nonzero(mask)[1].reshape(sub.shape[0], -1).astype(np.int64)
 
 
+#: The warning loky emits when it replaced a worker process (its guard against memory
+#: growth restarts a worker whose memory grew by a few hundred MB) while jobs were queued.
+_LOKY_RESTART = "A worker stopped while some jobs were given to the executor"
+
+
+@contextlib.contextmanager
+def _tolerate_worker_restarts():
+    """Hide loky's warning about a replaced worker process.
+
+    The replacement worker runs the queued jobs, so the results are complete and do not
+    depend on it; the warning would only appear on stderr of a cold run (and not of a warm
+    one), so executing a chapter twice would print different things. Any other warning is
+    shown as usual.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=_LOKY_RESTART, category=UserWarning)
+        yield
+
+
 def ensemble_hessians(models, x, y, subsets=None, *, method="gauss_newton", device="cpu",
                       normalize=False, n_jobs=None, progress=None):
     """Hessian diagonal of each model's own training loss (:func:`hessian_diagonal`).
@@ -1591,8 +1612,9 @@ def ensemble_hessians(models, x, y, subsets=None, *, method="gauss_newton", devi
         tasks = (joblib.delayed(_hessian_member)(models[m], x_np[rows(m)], y_np[rows(m)],
                                                  method, "cpu") for m in range(len(models)))
         runner = joblib.Parallel(n_jobs=n_jobs, return_as="generator")
-        out = list(progress_bar(runner(tasks), desc="Hessian diagonals", total=len(models),
-                                progress=progress))
+        with _tolerate_worker_restarts():
+            out = list(progress_bar(runner(tasks), desc="Hessian diagonals",
+                                    total=len(models), progress=progress))
     else:
         out = [_hessian_member(models[m], x_np[rows(m)], y_np[rows(m)], method, dev)
                for m in progress_bar(range(len(models)), desc="Hessian diagonals",
