@@ -683,6 +683,7 @@ def test_worker_restart_warning_is_hidden_and_others_are_not():
     with w.catch_warnings(record=True) as seen:
         w.simplefilter("always")
         with _tolerate_worker_restarts():
-            w.warn(_LOKY_RESTART + ". This can be caused by a memory leak.", UserWarning)
-            w.warn("something else", UserWarning)
+            w.warn(_LOKY_RESTART + ". This can be caused by a memory leak.", UserWarning,
+                   stacklevel=1)
+            w.warn("something else", UserWarning, stacklevel=1)
     assert [str(x.message) for x in seen] == ["something else"]
