@@ -385,7 +385,7 @@ class SeedAudit(Directive):
                 r = runs.get((key, i))
                 if r is None:
                     counts["missing"] += 1
-                    row.append("not run")
+                    row.append("  - not run")
                     continue
                 outcome = "pass" if r["passed"] else "FAIL"
                 counts[outcome] += 1
