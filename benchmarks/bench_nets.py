@@ -155,7 +155,7 @@ def run(quick=False):
                 os.environ.pop("INFOCOMPRESS_CACHE", None)
             else:
                 os.environ["INFOCOMPRESS_CACHE"] = old
-    _common.write_json("nets_speed.json", out)
+    _common.write_json("nets_speed", out)
     return out
 
 
