@@ -487,3 +487,31 @@ def test_true_gap_is_a_control_variate_with_mean_zero():
     theory = projection_theory(groups, w, 40)["gen"]
     assert abs(cv.mean() - theory) < 5 * cv.std(ddof=1) / np.sqrt(cv.size)
     assert cv.std() < 0.6 * gen.std()
+
+
+def test_control_points_give_gaps_of_mean_zero_that_track_the_compressor():
+    # with jitter in w*, the projection A w* of the truth is closer to what K = 2 outputs
+    # than w* is: its gap has mean 0 and removes more variance than true_gap
+    rng = np.random.default_rng(11)
+    w = np.repeat([-1.0, 1.0], 5) + 0.2 * rng.standard_normal(10)
+    groups = np.kron(np.eye(2), np.full((5, 5), 1 / 5))
+    res = figure2_experiment(w, 40, trials=2000, methods=("kmeans",), n_clusters_grid=[2],
+                             control_points=groups @ w, rng=7)
+    plain = figure2_experiment(w, 40, trials=2000, methods=("kmeans",), n_clusters_grid=[2],
+                               rng=7)
+    np.testing.assert_array_equal(res["kmeans"].gen, plain["kmeans"].gen)  # no extra draws
+    assert plain.control_gaps is None and res.control_gaps.shape == (1, 2000)
+    c = res.control_gaps[0]
+    assert abs(c.mean()) < 5 * c.std(ddof=1) / np.sqrt(c.size)
+    gen = res["kmeans"].gen[0]
+    theory = projection_theory(groups, w, 40)["gen"]
+    cv = gen - c
+    assert abs(cv.mean() - theory) < 5 * cv.std(ddof=1) / np.sqrt(cv.size)
+    assert cv.std() < 0.8 * (gen - res.true_gap).std()
+
+
+@pytest.mark.parametrize("points", [np.ones(3), np.ones((2, 9)), [[np.nan] * 10]])
+def test_control_points_must_be_finite_vectors_of_length_d(points):
+    with pytest.raises(ValueError, match="control_points"):
+        figure2_experiment(np.ones(10), 40, trials=10, methods=("erm",),
+                           control_points=points, rng=0)

@@ -578,3 +578,26 @@ def test_compare_methods_cached_hits_and_matches_by_network(tmp_path, monkeypatc
             lc.compare_methods_cached(ens, bad, tasks, rng=5, **kw)
     with pytest.raises(ValueError, match="methods"):
         lc.pooled_change(a, "LC", "nope", "train")
+
+
+def test_random_least_squares_draws_inputs_then_weights_then_noise():
+    from infocompress.lc import random_least_squares
+
+    X, y = random_least_squares(4, 30, 3, 0.5, noise=0.0, rng=np.random.default_rng(2))
+    gen = np.random.default_rng(2)
+    gen.standard_normal((4, 30, 3))
+    w = gen.standard_normal((4, 3))
+    np.testing.assert_allclose(y, np.einsum("bnd,bd->bn", X, w))
+    # the features are equicorrelated with correlation rho
+    Xb, _ = random_least_squares(1, 200_000, 3, 0.5, rng=0)
+    np.testing.assert_allclose(np.corrcoef(Xb[0].T)[0, 1:], 0.5, atol=0.01)
+
+
+@pytest.mark.parametrize("kwargs", [dict(rho=1.0), dict(rho=-0.2), dict(rho=[0.1, 0.2]),
+                                    dict(noise=-1.0), dict(n_problems=0)])
+def test_random_least_squares_rejects_bad_input(kwargs):
+    from infocompress.lc import random_least_squares
+
+    args = dict(n_problems=2, n=10, d=3, rho=0.5) | kwargs
+    with pytest.raises(ValueError, match="rho|noise|n_problems"):
+        random_least_squares(**args)

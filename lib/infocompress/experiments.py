@@ -305,6 +305,14 @@ class Figure2Result:
         carries the noise :math:`\lVert\varepsilon\rVert^2/n` of the empirical risk that
         every compressor's gap shares: ``curve.gen[i] - res.true_gap`` has the same mean as
         ``curve.gen[i]`` and a much smaller variance (a control variate).
+    control_gaps : ndarray of shape (k, trials) or None
+        :math:`L_\mu(v_j) - L_S(v_j)` of every trial for the ``control_points``
+        :math:`v_1, \dots, v_k` given to :func:`figure2_experiment` (None if none were given).
+        Each row has mean exactly 0, since :math:`v_j` does not depend on :math:`S`. A
+        point close to what a compressor outputs (e.g. the projection :math:`Aw^*` of the
+        truth for a quantizer that averages groups of weights) shares more of the
+        compressed model's noise than :math:`w^*` does, so subtracting its gap removes
+        more variance than ``true_gap``.
 
     Examples
     --------
@@ -328,6 +336,7 @@ class Figure2Result:
     curves: dict
     erm_emp_risk: np.ndarray
     true_gap: np.ndarray | None = None
+    control_gaps: np.ndarray | None = None
 
     def __getitem__(self, key) -> Curve:
         try:
@@ -713,7 +722,8 @@ def figure2_experiment(w_star, n, *, trials=10_000, n_clusters_grid=tuple(range(
                        oracle_distortions=None, methods=("erm", "oracle", "kmeans"),
                        betas=(), block=1, init="linear", max_iter=100, sigma_x=None,
                        noise_var=1.0, mi_coords=0, mi_methods=None, center_bits=None,
-                       chunk_size=2000, rng=None, progress=None) -> Figure2Result:
+                       chunk_size=2000, control_points=None, rng=None,
+                       progress=None) -> Figure2Result:
     r"""Monte-Carlo reproduction of Figure 2 of Bu et al. (2021), batched over trials.
 
     For each of ``trials`` independent training sets :math:`S` of size ``n`` drawn from
@@ -765,6 +775,10 @@ def figure2_experiment(w_star, n, *, trials=10_000, n_clusters_grid=tuple(range(
         reconstructing, so that ``"index+centres"`` is an exact description length.
     chunk_size : int, default 2000
         Trials processed per batch (memory is about ``chunk_size * d * (n + d)`` floats).
+    control_points : array-like of shape (k, d) or (d,), optional
+        Fixed weight vectors at which the generalization gap of every trial is also
+        recorded (``Figure2Result.control_gaps``, control variates of mean 0). They draw
+        no randomness, so the other results do not depend on them.
     rng : None, int or numpy.random.Generator
         Source of randomness (data, Oracle noise, k-means++ seeds).
     progress : None or bool
@@ -781,8 +795,9 @@ def figure2_experiment(w_star, n, *, trials=10_000, n_clusters_grid=tuple(range(
         repeated methods, an empty or out-of-range ``n_clusters_grid``, Oracle
         distortions outside :math:`[0, d\sigma'^2/n]`, negative ``betas`` (or none for
         ``"drhw"``), a block length not dividing ``d`` (or > 1 for ``optimal*``), an unknown
-        ``init`` or ``center_bits``, ``mi_coords`` outside ``[0, d]`` and bad
-        ``chunk_size``/``max_iter``/``noise_var``.
+        ``init`` or ``center_bits``, ``mi_coords`` outside ``[0, d]``, bad
+        ``chunk_size``/``max_iter``/``noise_var`` and ``control_points`` that are not
+        finite vectors of length d.
 
     References
     ----------
@@ -804,6 +819,15 @@ def figure2_experiment(w_star, n, *, trials=10_000, n_clusters_grid=tuple(range(
     cfg = _validate(w_star, n, trials, n_clusters_grid, oracle_distortions, methods, betas,
                     block, init, max_iter, sigma_x, noise_var, mi_coords, mi_methods,
                     chunk_size, center_bits)
+    if control_points is None:
+        cfg.control_points = np.empty((0, cfg.d))
+    else:
+        cp = as_finite_array(control_points, "control_points", ndim=(1, 2))
+        cp = cp.reshape(1, -1) if cp.ndim == 1 else cp
+        if cp.shape[1] != cfg.d:
+            raise ValueError(f"control_points must have d = {cfg.d} columns, got shape "
+                             f"{cp.shape}")
+        cfg.control_points = cp
     return _run(cfg, as_generator(rng), progress)
 
 
@@ -891,6 +915,10 @@ def _run(cfg, gen, progress):
     w_coords = np.empty((trials, mi_coords))
     ls_w_all = np.empty(trials)
     true_gap = np.empty(trials)
+    control = cfg.control_points
+    control_gaps = np.empty((control.shape[0], trials))
+    control_pop = (population_risk(control, w_star, sigma_x=sigma_x, noise_var=noise_var)
+                   if control.shape[0] else np.empty(0))
     channels = (
         [OracleChannel(w_star, n, D, sigma_x=sigma_x, noise_var=noise_var) for D in cfg.dists]
         if cfg.dists is not None else []
@@ -907,6 +935,9 @@ def _run(cfg, gen, progress):
         ls_w = empirical_risk(W, X, Y)
         ls_w_all[a:b] = ls_w
         true_gap[a:b] = noise_var - empirical_risk(np.broadcast_to(w_star, W.shape), X, Y)
+        for j, v in enumerate(control):
+            control_gaps[j, a:b] = control_pop[j] - empirical_risk(np.broadcast_to(v, W.shape),
+                                                                   X, Y)
         w_coords[a:b] = W[:, :mi_coords]
 
         def record(key, i, w_hat, *, radius, diam, obj, ls_w=ls_w, G=G, W=W, a=a, b=b):
@@ -981,4 +1012,5 @@ def _run(cfg, gen, progress):
         )
     return Figure2Result(w_star=w_star, n=n, d=d, trials=trials, noise_var=noise_var,
                          sigma_x_norm=cfg.sigma_x_norm, center_bits=cfg.center_bits,
-                         curves=curves, erm_emp_risk=ls_w_all, true_gap=true_gap)
+                         curves=curves, erm_emp_risk=ls_w_all, true_gap=true_gap,
+                         control_gaps=control_gaps if control.shape[0] else None)

@@ -65,9 +65,11 @@ from .least_squares import (
     least_squares_l_step,
     least_squares_loss,
     least_squares_optimum,
+    random_least_squares,
 )
 
 __all__ = [
+    "random_least_squares",
     "METHODS",
     "AdaptiveQuantization",
     "Binarization",

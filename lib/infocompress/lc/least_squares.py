@@ -21,7 +21,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._checks import as_finite_array, check_int, check_nonnegative, check_positive
+from .._checks import (
+    as_finite_array,
+    as_generator,
+    check_int,
+    check_nonnegative,
+    check_positive,
+)
 from ..progress import progress_bar
 from .algorithm import check_mus, iterated_direct_compression, lc_algorithm
 from .compression import Binarization, Compression, FixedCodebook, Pruning
@@ -34,10 +40,66 @@ __all__ = [
     "least_squares_l_step",
     "least_squares_loss",
     "least_squares_optimum",
+    "random_least_squares",
 ]
 
 #: largest number of candidate feasible patterns enumerated by least_squares_optimum
 MAX_ENUMERATION = 2**20
+
+
+def random_least_squares(n_problems, n, d, rho, *, noise=0.5, rng=None):
+    r"""A batch of random least-squares problems with equicorrelated Gaussian inputs.
+
+    Each problem has ``n`` inputs :math:`x_i \sim \mathcal N(0, C)` with
+    :math:`C = \rho\,\mathbf 1\mathbf 1^\top + (1-\rho) I_d` (every pair of features has
+    correlation :math:`\rho`), its own true weights :math:`w \sim \mathcal N(0, I_d)` and
+    targets :math:`y_i = x_i^\top w + \text{noise}\cdot\varepsilon_i`. Correlated features
+    make the compressed optimum differ from the compressed reference, which is what the LC
+    chapters study.
+
+    Parameters
+    ----------
+    n_problems : int
+        Batch size B, >= 1.
+    n, d : int
+        Examples and features per problem, >= 1.
+    rho : float
+        Feature correlation, ``0 <= rho < 1``.
+    noise : float, default 0.5
+        Standard deviation of the target noise, >= 0.
+    rng : None, int or numpy.random.Generator
+        Draws, in this order: the inputs, the true weights, the noise.
+
+    Returns
+    -------
+    X : ndarray of shape (n_problems, n, d)
+    y : ndarray of shape (n_problems, n)
+
+    Raises
+    ------
+    ValueError
+        For sizes below 1, ``rho`` outside ``[0, 1)`` or a negative ``noise``.
+
+    Examples
+    --------
+    >>> X, y = random_least_squares(3, 20, 4, 0.5, rng=0)
+    >>> X.shape, y.shape
+    ((3, 20, 4), (3, 20))
+    """
+    n_problems = check_int(n_problems, "n_problems", low=1)
+    n = check_int(n, "n", low=1)
+    d = check_int(d, "d", low=1)
+    rho = check_nonnegative(as_finite_array(rho, "rho", ndim=0), "rho")
+    if not rho < 1.0:
+        raise ValueError(f"rho must be in [0, 1), got {float(rho)!r}")
+    rho = float(rho)
+    noise = float(check_nonnegative(as_finite_array(noise, "noise", ndim=0), "noise"))
+    gen = as_generator(rng)
+    cov = rho * np.ones((d, d)) + (1.0 - rho) * np.eye(d)
+    X = gen.standard_normal((n_problems, n, d)) @ np.linalg.cholesky(cov).T
+    w_true = gen.standard_normal((n_problems, d))
+    y = np.einsum("bnd,bd->bn", X, w_true) + noise * gen.standard_normal((n_problems, n))
+    return X, y
 
 
 # --------------------------------------------------------------------------------------
