@@ -490,9 +490,8 @@ def test_true_gap_is_a_control_variate_with_mean_zero():
 
 
 def test_control_points_give_gaps_of_mean_zero_that_track_the_compressor():
-    # two well-separated groups with jitter: the projection A w* of the truth is closer to what
-    # K = 2 outputs
-    # than w* is, so its gap (mean 0) removes more variance than true_gap
+    # two well-separated groups with jitter: the projection A w* of the truth is closer to
+    # what K = 2 outputs than w* is, so its gap (mean 0) removes more variance than true_gap
     rng = np.random.default_rng(11)
     w = np.repeat([-2.0, 2.0], 5) + 0.2 * rng.standard_normal(10)
     groups = np.kron(np.eye(2), np.full((5, 5), 1 / 5))
