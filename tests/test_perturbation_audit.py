@@ -33,7 +33,6 @@ It costs one execution of the whole book (about 10 minutes on two cores), so it 
 
 import json
 import os
-import shutil
 import sys
 import time
 from datetime import datetime, timezone
@@ -48,11 +47,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from status_table import code_digest, perturbation_category  # noqa: E402
 from test_seed_audit import (  # noqa: E402  (one notebook runner for both audits)
     NOTEBOOK_TIMEOUT,
-    NOTEBOOKS,
     _error_summary,
     audited_notebooks,
     current_commit,
     execute,
+    scratch_copy,
 )
 
 from infocompress.checks import PERTURB_ENV, PERTURB_JSON_ENV  # noqa: E402
@@ -104,9 +103,7 @@ CASES = [pytest.param(nb, id=nb.stem, marks=pytest.mark.slow) for nb in audited_
 @pytest.mark.parametrize("notebook", CASES)
 def test_perturbed_theory_is_detected(notebook, tmp_path, monkeypatch):
     nb = nbformat.read(notebook, as_version=4)
-    workdir = tmp_path / "notebooks"
-    shutil.copytree(NOTEBOOKS, workdir,
-                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    workdir = scratch_copy(tmp_path)
     rows_file = tmp_path / "rows.jsonl"
     monkeypatch.setenv("INFOCOMPRESS_QUIET", "1")
     monkeypatch.setenv("MPLBACKEND", "Agg")

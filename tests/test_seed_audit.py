@@ -12,8 +12,9 @@ results, are skipped) and every alternative ``i = 1..5`` the test
 1. reads the notebook with nbformat and replaces the integer in the first code cell's
    ``np.random.default_rng(<int>)`` by ``audit_seed(original, i)``; a notebook whose first
    code cell does not hold exactly one such call fails loudly, naming the notebook;
-2. copies ``notebooks/`` to a temporary directory (so that nothing a chapter writes lands
-   in the repository), writes the modified notebook there and executes it with nbclient,
+2. copies ``notebooks/`` and ``benchmarks/results/`` (which chapters read, e.g. the LC
+   power pilot) to a temporary directory (so that nothing a chapter writes lands in the
+   repository), writes the modified notebook there and executes it with nbclient,
    working directory = that copy of ``notebooks/`` (relative paths between notebooks keep
    working), ``INFOCOMPRESS_QUIET=1``, ``MPLBACKEND=Agg``, at most 1800 s per notebook;
 3. passes when no cell raised, and records the outcome in ``_build/seed_audit.json``
@@ -165,6 +166,17 @@ def execute(nb, workdir: Path, timeout: float) -> None:
             client.execute_cell(cell, index)
 
 
+def scratch_copy(tmp_path: Path) -> Path:
+    """Copy ``notebooks/`` and the stored results the chapters read (``benchmarks/results``,
+    e.g. the LC power pilot) under ``tmp_path``, keeping their relative layout; returns the
+    copy of ``notebooks/``, the working directory of the executions."""
+    workdir = tmp_path / "notebooks"
+    shutil.copytree(NOTEBOOKS, workdir,
+                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    shutil.copytree(ROOT / "benchmarks" / "results", tmp_path / "benchmarks" / "results")
+    return workdir
+
+
 def _error_summary(exc: BaseException) -> str:
     text = str(exc).strip() or "".join(traceback.format_exception_only(type(exc), exc)).strip()
     text = re.sub(r"\x1b\[[0-9;]*m", "", text)  # the kernel's traceback is coloured
@@ -186,9 +198,7 @@ def test_notebook_passes_under_another_seed(notebook, alternative, tmp_path, mon
     original = find_seed(nb, notebook.name)
     seed = audit_seed(original, alternative)
     reseed(nb, notebook.name, seed)
-    workdir = tmp_path / "notebooks"
-    shutil.copytree(NOTEBOOKS, workdir,
-                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    workdir = scratch_copy(tmp_path)
     nbformat.write(nb, workdir / notebook.name)
     monkeypatch.setenv("INFOCOMPRESS_QUIET", "1")
     monkeypatch.setenv("MPLBACKEND", "Agg")

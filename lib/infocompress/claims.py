@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["CLAIM_LINE", "claim_line", "verdict"]
+__all__ = ["CLAIM_LINE", "change_phrase", "claim_line", "verdict"]
 
 #: Pattern of the lines printed by :func:`claim_line`; the book's status table
 #: (``book/_ext/status_table.py``) reads them from the chapters' stored outputs.
@@ -96,3 +96,53 @@ def claim_line(label, statement, verdict_text):
     if "\n" in verdict_text:
         raise ValueError("verdict_text must be one line")
     return f"claim {label} [{statement}]: {verdict_text}"
+
+
+def change_phrase(effect, *, up="rises", down="falls", unit="nats", threshold=5.0,
+                  digits=3):
+    """Words for a measured change, chosen from its z-score: for prose that must hold for any seed.
+
+    A chapter whose text says "the loss rises by 0.05 nats (z = 7.1)" is right only for the
+    run it was written from; glued from this function, the sentence follows the numbers:
+    the direction is named only when the change is significant at ``threshold`` SE.
+
+    Parameters
+    ----------
+    effect : dict
+        With ``"mean"`` and ``"z"`` (e.g. from :func:`infocompress.sweeps.change`).
+    up, down : str, default "rises", "falls"
+        Verbs for a significant increase and decrease.
+    unit : str, default "nats"
+    threshold : float, default 5.0
+    digits : int, default 3
+        Decimals of the mean.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    ValueError
+        If ``effect`` lacks a finite ``"mean"`` or ``"z"``, or ``threshold`` is not positive.
+
+    Examples
+    --------
+    >>> change_phrase({"mean": 0.0512, "z": 7.14})
+    'rises by 0.051 nats (z = 7.1)'
+    >>> change_phrase({"mean": -0.004, "z": -2.0})
+    'changes by -0.004 nats, not significantly (z = -2.0)'
+    """
+    if not isinstance(effect, dict) or "mean" not in effect or "z" not in effect:
+        raise ValueError(f"effect must be a dict with 'mean' and 'z', got {effect!r}")
+    mean, z = float(effect["mean"]), float(effect["z"])
+    if not (math.isfinite(mean) and math.isfinite(z)):
+        raise ValueError(f"effect must have a finite mean and z, got {effect!r}")
+    if not (isinstance(threshold, (int, float)) and math.isfinite(threshold) and threshold > 0):
+        raise ValueError(f"threshold must be a positive number, got {threshold!r}")
+    digits = int(digits)
+    if abs(z) > threshold:
+        verb = up if z > 0 else down
+        return f"{verb} by {abs(mean):.{digits}f} {unit} (z = {z:.1f})"
+    return f"changes by {mean:+.{digits}f} {unit}, not significantly (z = {z:.1f})"
+
