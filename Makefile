@@ -17,7 +17,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION = 1
 export ATEN_CPU_CAPABILITY ?= avx2
 export MKL_CBWR ?= AVX2
 
-.PHONY: book test venv unit lab nbval lint book-stored mathjax render chromium seed-audit \
+.PHONY: book test venv unit lab nbval lint book-stored book-student mathjax render chromium seed-audit \
 	perturbation-audit clean
 
 # MathJax is bundled into the book (no CDN): fetched once from the npm registry.
@@ -44,7 +44,7 @@ $(MATHJAX):
 book: $(STAMP) $(MATHJAX)
 	$(BIN)/jupyter-book build . --all -W -n --keep-going
 
-test: lint unit lab nbval book-stored render
+test: lint unit lab nbval book-stored book-student render
 
 lint: $(STAMP)
 	$(BIN)/ruff check lib tests notebooks benchmarks book/_ext
@@ -67,10 +67,21 @@ book-stored: $(STAMP) $(MATHJAX)
 	$(BIN)/jupyter-book build . --config _build/_config_stored.yml --path-output _build/stored \
 		--all -W -n --keep-going
 
+# The student edition: the same strict build from stored outputs with every solution
+# removed (sphinx-exercise's hide_solutions); tests/render checks that no solution is left.
+book-student: $(STAMP) $(MATHJAX)
+	mkdir -p _build
+	sed -e 's/^\(  *execute_notebooks:\).*/\1 "off"/' \
+		-e 's/^\(  *hide_solutions:\).*/\1 true/' \
+		-e 's|^\(    status_table:\) book/_ext|\1 ../book/_ext|' _config.yml > _build/_config_student.yml
+	grep -q '^ *hide_solutions: true' _build/_config_student.yml
+	$(BIN)/jupyter-book build . --config _build/_config_student.yml --path-output _build/student \
+		--all -W -n --keep-going
+
 # Headless Chromium with the network off over the strictly built pages (tests/render).
 render: $(STAMP) chromium
 	INFOCOMPRESS_REQUIRE_RENDER=1 INFOCOMPRESS_HTML=_build/stored/_build/html \
-		$(BIN)/python -m pytest -p no:cacheprovider tests/render/test_book_render.py -q
+		INFOCOMPRESS_STUDENT_HTML=_build/student/_build/html $(BIN)/python -m pytest -p no:cacheprovider tests/render/test_book_render.py -q
 
 # The README's interactive command: `jupyter lab` from the venv opens a chapter, headless
 # Chromium runs its first cells through the JupyterLab UI and compares their printed output

@@ -87,6 +87,15 @@ def test_mlp_bad_args(kwargs):
         nets.make_mlp(**kwargs)
 
 
+def test_layer_sizes_given_as_a_string_name_the_whole_string():
+    # a string is not split into characters ("got '1'" named the wrong thing)
+    with pytest.raises(ValueError, match="hidden must be a tuple of positive ints, got the "
+                                         "string '16'"):
+        nets.make_mlp(hidden="16")
+    with pytest.raises(ValueError, match="channels .* string"):
+        nets.make_convnet(channels="68")
+
+
 @pytest.mark.parametrize(
     "kwargs",
     [dict(channels=()), dict(channels=(4, 0)), dict(in_shape=(8,)),

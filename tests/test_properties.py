@@ -1020,6 +1020,13 @@ def test_gaussian_rate_distortion_inverse_and_scale(D, var, R):
         r, rel=1e-12, abs=1e-15)
 
 
+@pytest.mark.parametrize("tol", [-1, float("nan"), float("inf"), "0.1", True])
+def test_lloyd_max_rejects_a_bad_tolerance(tol):
+    # a negative tolerance used to run all 100,000 iterations without a word
+    with pytest.raises(ValueError, match="tol must be"):
+        ratedistortion.gaussian_lloyd_max(2, tol=tol)
+
+
 @FEW
 @given(st.integers(1, 7), st.floats(0.01, 100.0))
 def test_lloyd_max_symmetric_sorted_and_above_shannon_bound(K, var):

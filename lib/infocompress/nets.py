@@ -208,6 +208,8 @@ def _check_in_shape(in_shape, conv):
 def _check_sizes(sizes, name, *, allow_empty=False):
     if isinstance(sizes, numbers.Integral):
         sizes = (sizes,)
+    if isinstance(sizes, (str, bytes)):
+        raise ValueError(f"{name} must be a tuple of positive ints, got the string {sizes!r}")
     try:
         sizes = tuple(sizes)
     except TypeError:

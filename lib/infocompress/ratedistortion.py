@@ -19,6 +19,7 @@ Section 10.8.
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -341,6 +342,9 @@ def gaussian_lloyd_max(n_levels, *, variance=1.0, max_iter=100_000, tol=1e-13):
     K = check_int(n_levels, "n_levels", low=1)
     sigma = float(np.sqrt(check_positive(variance, "variance")))
     max_iter = check_int(max_iter, "max_iter", low=1)
+    if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not tol >= 0 \
+            or not np.isfinite(tol):
+        raise ValueError(f"tol must be a finite real number >= 0, got {tol!r}")
     c = norm.ppf((np.arange(K) + 0.5) / K)  # start at the quantiles
     for _ in range(max_iter):
         t = np.concatenate([[-np.inf], 0.5 * (c[1:] + c[:-1]), [np.inf]])

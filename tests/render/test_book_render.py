@@ -10,6 +10,11 @@ that needed a CDN (MathJax, fonts, images) would visibly fail here. Checks, on e
 * every same-site link points at a page that exists;
 * no resource was fetched from outside the local server.
 
+The student edition (``make book-student``, built with sphinx-exercise's
+``hide_solutions``) is checked against the full book page by page: every chapter keeps all
+its numbered exercises and has no solution left, while the full book shows a solution for
+each exercise that has one (so the check can fail).
+
 Screenshots of the introduction and of one chapter are saved in ``_build/screenshots``.
 Set ``INFOCOMPRESS_REQUIRE_RENDER=1`` to turn a missing build or browser into a failure.
 """
@@ -31,6 +36,8 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 HTML = pathlib.Path(os.environ.get("INFOCOMPRESS_HTML", ROOT / "_build/stored/_build/html"))
+STUDENT_HTML = pathlib.Path(os.environ.get("INFOCOMPRESS_STUDENT_HTML",
+                                           ROOT / "_build/student/_build/html"))
 SHOTS = ROOT / "_build" / "screenshots"
 REQUIRE = os.environ.get("INFOCOMPRESS_REQUIRE_RENDER", "") == "1"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -57,14 +64,26 @@ def _pages():
 PAGES = _pages()
 
 
-@pytest.fixture(scope="module")
-def server():
-    if not (HTML / "book" / "intro.html").is_file():
-        _unavailable(f"no built book under {HTML.name} (run make book-stored)")
-    handler = functools.partial(_QuietHandler, directory=str(HTML))
+def _serve(html, target):
+    if not (html / "book" / "intro.html").is_file():
+        _unavailable(f"no built book under {html} (run make {target})")
+    handler = functools.partial(_QuietHandler, directory=str(html))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
+    return httpd
+
+
+@pytest.fixture(scope="module")
+def server():
+    httpd = _serve(HTML, "book-stored")
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def student_server():
+    httpd = _serve(STUDENT_HTML, "book-student")
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
     httpd.shutdown()
 
@@ -169,3 +188,32 @@ def test_missing_page_is_detected(server):
     """The link check can fail: a page that does not exist gives HTTP 404."""
     with pytest.raises(urllib.error.HTTPError):
         urllib.request.urlopen(f"{server}/book/no-such-page.html", timeout=10)
+
+
+_EXERCISES = """
+const main = document.querySelector('main') || document.body;
+const titles = sel => [...main.querySelectorAll(sel)]
+  .map(e => (e.querySelector('.admonition-title') || e).innerText.trim().split('\\n')[0]);
+return {exercises: titles('div.exercise'), solutions: titles('div.solution'),
+        text: main.innerText};
+"""
+
+CHAPTERS = [p for p in PAGES if p.startswith("notebooks/") and "appendix" not in p]
+
+
+@pytest.mark.parametrize("page", CHAPTERS or ["notebooks/rd_one_page.html"])
+def test_student_edition_has_exercises_without_solutions(server, student_server, browser,
+                                                         page):
+    """Same numbered exercises as the full book; the full book's solutions are all gone."""
+    browser.get(f"{server}/{page}")
+    full = browser.execute_script(_EXERCISES)
+    browser.get(f"{student_server}/{page}")
+    student = browser.execute_script(_EXERCISES)
+    assert full["exercises"], f"{page}: no exercise directive in the full book"
+    assert all(t.startswith("Exercise") for t in full["exercises"]), full["exercises"]
+    assert full["solutions"], f"{page}: the full book shows no solution"
+    assert all(t.startswith("Solution to Exercise") for t in full["solutions"]), \
+        full["solutions"]
+    assert student["exercises"] == full["exercises"], f"{page}: exercises differ"
+    assert student["solutions"] == [], f"{page}: solutions left: {student['solutions']}"
+    assert "Solution to" not in student["text"], f"{page}: solution text left"
