@@ -356,6 +356,10 @@ def test_cifar_codecs_other_encoding_refused(tmp_path):
         ({b"data": np.zeros((2, 3072), np.uint8), b"labels": [0]}, "labels"),
         ({b"data": np.zeros((2, 3072), np.uint8), b"labels": [0, 10]}, "0..9"),
         ({b"data": np.zeros((2, 3072), np.uint8), b"labels": [b"a", b"b"]}, "integers"),
+        # float labels were cast (3.7 -> 3) without a word
+        ({b"data": np.zeros((2, 3072), np.uint8), b"labels": [3.7, 8.2]}, "dtype float64"),
+        ({b"data": np.zeros((2, 3072), np.uint8), b"labels": np.array([3.0, 8.0])}, "integers"),
+        ({b"data": np.zeros((2, 3072), np.uint8), b"labels": "38"}, "integers"),
     ],
 )
 def test_cifar_corrupt_content(tmp_path, payload, match):

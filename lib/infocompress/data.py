@@ -566,10 +566,19 @@ def _load_cifar_batch(path):
         raise ValueError(
             f"CIFAR batch {path.name!r}: 'data' must have shape (n, 3072), got {data.shape}"
         )
+    raw = keys["labels"]
+    if isinstance(raw, (str, bytes)):
+        raise ValueError(f"CIFAR batch {path.name!r}: 'labels' must be integers, got {raw!r}")
     try:
-        labels = np.asarray(keys["labels"], dtype=np.int64)
-    except (TypeError, ValueError, OverflowError):
+        raw = np.asarray(raw)
+    except (TypeError, ValueError):
         raise ValueError(f"CIFAR batch {path.name!r}: 'labels' must be integers") from None
+    # integer labels only: a cast would silently truncate float labels such as 3.7
+    if raw.dtype.kind not in "iu":
+        bad = raw.ravel()[:3].tolist() if raw.size else []
+        raise ValueError(f"CIFAR batch {path.name!r}: 'labels' must be integers, got dtype "
+                         f"{raw.dtype} (first values {bad})")
+    labels = raw.astype(np.int64)
     if labels.shape != (data.shape[0],):
         raise ValueError(
             f"CIFAR batch {path.name!r}: {data.shape[0]} images but labels of shape "
