@@ -11,7 +11,13 @@ which is how the stored outputs of the book are refreshed). For each notebook we
   child once the kernel has exited -- exact, not sampled;
 * ``tree_peak_rss_mib``: the largest sum of resident memory of the child and all its
   descendants, sampled every 0.2 s with psutil (if installed);
-* the load average before and after, since the machine may be shared.
+* the load average before and after, since the machine may be shared;
+* ``cache_calls``: for each kind of cache entry the chapter asked for (an ensemble, its
+  Hessians, a sweep, the LC comparisons ...), how many were computed and how many loaded,
+  and the seconds of each (``self_seconds`` of a computation excludes the entries it asked
+  for itself), from the log of :func:`infocompress.cache.cached`
+  (``INFOCOMPRESS_CACHE_LOG``). In a cold run this says where the time of a first
+  execution goes.
 
 Usage, from the repository root::
 
@@ -106,10 +112,30 @@ def _sample_tree_rss(pid: int, stop: threading.Event, out: dict) -> None:
     out["peak"] = peak / 2**20
 
 
+def _cache_calls(log: Path) -> dict:
+    """Cache calls of one execution grouped by entry name (see infocompress.cache)."""
+    out: dict = {}
+    if not log.exists():
+        return out
+    for line in log.read_text(encoding="utf-8").splitlines():
+        call = json.loads(line)
+        agg = out.setdefault(call["name"], {"computed": 0, "computed_self_s": 0.0, "loaded": 0,
+                                    "loaded_s": 0.0})
+        if call["hit"]:
+            agg["loaded"] += 1
+            agg["loaded_s"] += call["seconds"]
+        else:
+            agg["computed"] += 1
+            agg["computed_self_s"] += call["self_seconds"]
+    return out
+
+
 def time_notebook(path: Path, timeout: int, inplace: bool = False, cache=None) -> dict:
     env = dict(os.environ, INFOCOMPRESS_QUIET="1", PYDEVD_DISABLE_FILE_VALIDATION="1")
     if cache is not None:
         env["INFOCOMPRESS_CACHE"] = str(cache)
+    log_dir = Path(tempfile.mkdtemp(prefix="infocompress-cache-log-"))
+    env["INFOCOMPRESS_CACHE_LOG"] = str(log_dir / "calls.jsonl")
     env.pop("MPLBACKEND", None)  # the inline backend, as in the book
     load_before = list(os.getloadavg())
     t0 = time.perf_counter()
@@ -136,7 +162,20 @@ def time_notebook(path: Path, timeout: int, inplace: bool = False, cache=None) -
     record["tree_peak_rss_mib"] = sampled.get("peak")
     record["load_average_before"] = load_before
     record["load_average_after"] = list(os.getloadavg())
+    record["cache_calls"] = _cache_calls(log_dir / "calls.jsonl")
+    shutil.rmtree(log_dir, ignore_errors=True)
     return record
+
+
+def _by_kind(records) -> dict:
+    """Seconds spent computing each kind of cache entry, summed over the notebooks."""
+    total: dict = {}
+    for rec in records:
+        for name, agg in rec.get("cache_calls", {}).items():
+            t = total.setdefault(name, {"computed": 0, "computed_self_s": 0.0})
+            t["computed"] += agg["computed"]
+            t["computed_self_s"] += agg["computed_self_s"]
+    return total
 
 
 def main(argv=None) -> int:
@@ -182,6 +221,7 @@ def main(argv=None) -> int:
         "notebooks": records,
         "total_wall_s": sum(r.get("wall_s", 0.0) for r in records),
         "total_kernel_cpu_s": sum(r.get("kernel_cpu_s", 0.0) for r in records),
+        "computed_self_s_by_kind": _by_kind(records),
         "all_ok": all(r["status"] == "ok" for r in records),
     }
     if args.out:

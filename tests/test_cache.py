@@ -1,6 +1,7 @@
 """Tests of infocompress.cache: hits return what a miss computes, writes are atomic, damaged
 files are recomputed (never returned), and the shared ensembles built on it."""
 
+import json
 import signal
 import subprocess
 import sys
@@ -42,6 +43,35 @@ def test_hit_equals_miss_and_key_matters(tmp_path):
     assert isinstance(b["a"], np.ndarray)
     assert not torch.equal(a["w"], c["w"])
     assert len(list(tmp_path.glob("t-*.pt"))) == 2
+
+
+def test_call_log_only_when_asked(tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.delenv(cache.LOG_ENV_VAR, raising=False)
+    cache.cached("quiet", {"k": 0}, _work(calls), directory=tmp_path / "c")
+    assert list(tmp_path.glob("*.jsonl")) == []
+    log = tmp_path / "calls.jsonl"
+    monkeypatch.setenv(cache.LOG_ENV_VAR, str(log))
+
+    def slow():
+        time.sleep(0.2)
+        return _work(calls)()
+
+    cache.cached("slow", {"k": 1}, slow, directory=tmp_path / "c")
+    cache.cached("slow", {"k": 1}, slow, directory=tmp_path / "c")
+
+    def outer():
+        cache.cached("inner", {"k": 2}, slow, directory=tmp_path / "c")
+        return _work(calls)()
+
+    cache.cached("outer", {"k": 3}, outer, directory=tmp_path / "c")
+    lines = [json.loads(s) for s in log.read_text().splitlines()]
+    assert [(r["name"], r["hit"]) for r in lines] == [
+        ("slow", False), ("slow", True), ("inner", False), ("outer", False)]
+    assert lines[0]["seconds"] >= 0.2 > lines[1]["seconds"]
+    # the outer entry's own time excludes the inner computation
+    assert lines[3]["seconds"] >= 0.2 > lines[3]["self_seconds"]
+    assert lines[2]["self_seconds"] == lines[2]["seconds"]
 
 
 @pytest.mark.parametrize("damage", ["flip", "truncate", "header", "empty"])

@@ -32,12 +32,13 @@ import io
 import json
 import os
 import tempfile
+import time
 import warnings
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["CACHE_ENV_VAR", "cache_dir", "cached", "key_digest", "source_digest"]
+__all__ = ["CACHE_ENV_VAR", "LOG_ENV_VAR", "cache_dir", "cached", "key_digest", "source_digest"]
 
 #: Environment variable naming the cache folder (``off`` disables the cache).
 CACHE_ENV_VAR = "INFOCOMPRESS_CACHE"
@@ -259,21 +260,53 @@ def cached(name, key, compute, *, directory=None):
     folder.mkdir(parents=True, exist_ok=True)
     # one computation per key at a time: a second process asking for the same entry waits
     # for the first one's file instead of computing it again
-    with open(path.with_suffix(".lock"), "a+b") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            if path.exists():
-                payload = _read_checked(path)
-                if payload is not None:
-                    value = torch.load(io.BytesIO(payload), weights_only=True)
-                    return _from_storable(value), True
-            value = _checked_result(compute())
-            buf = io.BytesIO()
-            torch.save(_to_storable(value), buf)
-            _write_atomic(path, buf.getvalue())
-            return value, False
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    t0 = time.perf_counter()
+    _NESTED.append(0.0)          # time spent in cached() calls made by compute()
+    outcome = None               # None: compute() raised, nothing to log
+    try:
+        with open(path.with_suffix(".lock"), "a+b") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                if path.exists():
+                    payload = _read_checked(path)
+                    if payload is not None:
+                        value = torch.load(io.BytesIO(payload), weights_only=True)
+                        outcome = True
+                        return _from_storable(value), True
+                value = _checked_result(compute())
+                buf = io.BytesIO()
+                torch.save(_to_storable(value), buf)
+                _write_atomic(path, buf.getvalue())
+                outcome = False
+                return value, False
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+    finally:
+        _log_call(name, outcome, t0)
+
+
+#: Environment variable naming a file to which :func:`cached` appends one JSON line per call:
+#: ``name``, ``hit``, ``seconds`` (wall time of the call, including any wait for another
+#: process's lock) and ``self_seconds`` (the same without the time of the cached calls made
+#: by ``compute``, e.g. the Hessians a sweep needs). Unset (the default), nothing is written.
+#: ``python -m benchmarks.book_timing --cold`` sets it to break a cold execution of the book
+#: down by kind of cache entry.
+LOG_ENV_VAR = "INFOCOMPRESS_CACHE_LOG"
+_NESTED: list = []
+
+
+def _log_call(name, hit, t0):
+    seconds = time.perf_counter() - t0
+    inner = _NESTED.pop() if _NESTED else 0.0
+    if _NESTED:
+        _NESTED[-1] += seconds
+    target = os.environ.get(LOG_ENV_VAR)
+    if not target or hit is None:
+        return
+    line = json.dumps({"name": name, "hit": bool(hit), "seconds": round(seconds, 3),
+                       "self_seconds": round(seconds - inner, 3)})
+    with open(target, "a", encoding="utf-8") as fh:
+        fh.write(line + "\n")
 
 
 def _checked_result(value):
