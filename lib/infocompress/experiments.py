@@ -104,6 +104,7 @@ from .linreg import (
     sample_datasets,
 )
 from .progress import progress_bar
+from .stats import mean_se
 
 __all__ = [
     "METHODS",
@@ -169,16 +170,7 @@ def paired_difference(a, b):
         )
     if a.shape[-1] < 2:
         raise ValueError(f"need at least 2 trials for a standard error, got {a.shape[-1]}")
-    return _mean_se(a - b)
-
-
-def _mean_se(x):
-    m = x.shape[-1]
-    mean = x.mean(axis=-1)
-    se = x.std(axis=-1, ddof=1) / math.sqrt(m)
-    if mean.ndim == 0:
-        return float(mean), float(se)
-    return mean, se
+    return mean_se(a - b, axis=-1)
 
 
 @dataclass(eq=False)
@@ -268,7 +260,7 @@ class Curve:
         """
         if metric not in _METRICS:
             raise ValueError(f"metric must be one of {_METRICS}, got {metric!r}")
-        return _mean_se(getattr(self, metric))
+        return mean_se(getattr(self, metric), axis=-1)
 
     def index(self, value) -> int:
         """Position of a grid value in :attr:`params` (e.g. ``curve.index(2)`` for K=2)."""
@@ -989,7 +981,7 @@ def _run(cfg, gen, progress):
         elif method in _QUANTIZERS:
             rates["index"] = nb * np.log2(params)
             rate_se["index"] = np.zeros(params.size)
-            rates["entropy"], rate_se["entropy"] = _mean_se(s["entropy"])
+            rates["entropy"], rate_se["entropy"] = mean_se(s["entropy"], axis=-1)
             cb = 64 if cfg.center_bits is None else cfg.center_bits
             rates["index+centres"] = nb * np.log2(params) + cb * params * block
             rate_se["index+centres"] = np.zeros(params.size)
