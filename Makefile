@@ -68,11 +68,13 @@ book-stored: $(STAMP) $(MATHJAX)
 		--all -W -n --keep-going
 
 # The student edition: the same strict build from stored outputs with every solution
-# removed (sphinx-exercise's hide_solutions); tests/render checks that no solution is left.
+# removed (sphinx-exercise's hide_solutions) and no copy of the notebook sources (whose
+# markdown holds the solutions, and which the download button would offer); tests/render
+# checks that no solution is left on a page or in a file of the build.
 book-student: $(STAMP) $(MATHJAX)
 	mkdir -p _build
 	sed -e 's/^\(  *execute_notebooks:\).*/\1 "off"/' \
-		-e 's/^\(  *hide_solutions:\).*/\1 true/' \
+		-e 's/^\(  *\)hide_solutions:.*/\1hide_solutions: true\n\1html_copy_source: false\n\1html_theme_options: {use_download_button: false}/' \
 		-e 's|^\(    status_table:\) book/_ext|\1 ../book/_ext|' _config.yml > _build/_config_student.yml
 	grep -q '^ *hide_solutions: true' _build/_config_student.yml
 	$(BIN)/jupyter-book build . --config _build/_config_student.yml --path-output _build/student \

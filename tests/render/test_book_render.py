@@ -217,3 +217,18 @@ def test_student_edition_has_exercises_without_solutions(server, student_server,
     assert student["exercises"] == full["exercises"], f"{page}: exercises differ"
     assert student["solutions"] == [], f"{page}: solutions left: {student['solutions']}"
     assert "Solution to" not in student["text"], f"{page}: solution text left"
+
+
+def test_student_edition_files_hold_no_solution():
+    """No file of the student build gives a solution away: the notebook sources (whose
+    markdown holds the solution directives) are not copied and no page offers a download
+    of them; the full build does copy them, so the check can fail."""
+    if not (STUDENT_HTML / "book" / "intro.html").is_file() or not HTML.is_dir():
+        _unavailable("student or full build missing (run make book-stored book-student)")
+    full_sources = list((HTML / "_sources").rglob("*.ipynb"))
+    assert any("{solution}" in p.read_text(encoding="utf-8") for p in full_sources)
+    leaks = [p.relative_to(STUDENT_HTML).as_posix() for p in STUDENT_HTML.rglob("*")
+             if p.is_file() and p.suffix in (".ipynb", ".md", ".txt", ".html", ".js", ".json")
+             and any(s in p.read_text(encoding="utf-8", errors="replace")
+                     for s in ("{solution}", "Solution to", "_sources/"))]
+    assert not leaks, f"solutions or source downloads in the student build: {leaks[:5]}"
