@@ -95,6 +95,7 @@ from ._checks import (
     check_positive,
 )
 from .channels import OracleChannel
+from .learners import oracle_gen_error, oracle_population_risk
 from .linreg import (
     covariance_matrix,
     empirical_risk,
@@ -495,8 +496,9 @@ def oracle_theory(D, d, n, noise_var=1.0):
     if np.any(D > d_max):
         raise ValueError(f"D must be <= d*noise_var/n = {d_max}, got {np.max(D)}")
     alpha = np.minimum(1.0, n * D / (d * v))  # rounding at D = d_max can give 1 + 2**-52
-    gen = v * d * ((1 - alpha) ** 2 / (n - d - 1) + (1 - alpha**2) / n)
-    pop = v + (1 - alpha) ** 2 * v * d / (n - d - 1) + (1 - alpha) * D
+    # one implementation of the closed forms (infocompress.learners), the same algebra
+    gen = np.asarray(oracle_gen_error(d, n, D, v))
+    pop = np.asarray(oracle_population_risk(d, n, D, v))
     out = {"alpha": alpha, "distortion": D * 1.0, "gen": gen, "pop_risk": pop,
            "emp_risk": pop - gen}
     return {k: (float(x) if np.ndim(x) == 0 else x) for k, x in out.items()}
