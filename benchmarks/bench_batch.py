@@ -81,7 +81,7 @@ def run(*, trials=10_000, d=50, Ks=tuple(range(1, 17)), subset=500, repeat=3, se
     from sklearn.exceptions import ConvergenceWarning
     from threadpoolctl import threadpool_limits
 
-    from infocompress import quantize
+    from infocompress import kmeans
     from infocompress.quantize import (
         _linear_init,
         drhw_kmeans,
@@ -104,11 +104,11 @@ def run(*, trials=10_000, d=50, Ks=tuple(range(1, 17)), subset=500, repeat=3, se
 
     def numpy_engine(fn):
         def run_numpy():
-            quantize._USE_NUMBA = False
+            kmeans._USE_NUMBA = False
             try:
                 return fn()
             finally:
-                quantize._USE_NUMBA = True
+                kmeans._USE_NUMBA = True
         return run_numpy
 
     # ---------------------------------------------------------------- Lloyd, scalar

@@ -110,14 +110,14 @@ def run(*, ns=(10**3, 10**4, 10**5, 10**6), Ks=(4, 16, 64), repeat=5, repeat_lar
         seed=20240612, quick=False) -> dict:
     import ckwrap
 
-    from infocompress import quantize
+    from infocompress import kmeans1d
     from infocompress.quantize import optimal_kmeans_1d
 
     if quick:
         ns, Ks, repeat, repeat_large = (10**3, 10**4), (4, 16), 2, 1
     log("dp: numba compile time in fresh processes")
     comp = compile_times()
-    quantize._compiled_kernel()  # compile (or load) once in this process, outside timings
+    kmeans1d._compiled_kernel()  # compile (or load) once in this process, outside timings
     optimal_kmeans_1d(np.arange(10.0), 3)
     core, kmeans1d = _kmeans1d_core()
     rng = np.random.default_rng(seed)
@@ -135,12 +135,12 @@ def run(*, ns=(10**3, 10**4, 10**5, 10**6), Ks=(4, 16, 64), repeat=5, repeat_lar
             if n <= 10**5 or K == 16:
 
                 def numpy_kernel(w=w, K=K):
-                    saved = quantize._SEGMENT_KERNEL
-                    quantize._SEGMENT_KERNEL = quantize._segments_divide_and_conquer
+                    saved = kmeans1d._SEGMENT_KERNEL
+                    kmeans1d._SEGMENT_KERNEL = kmeans1d._segments_divide_and_conquer
                     try:
                         return optimal_kmeans_1d(w, K).labels
                     finally:
-                        quantize._SEGMENT_KERNEL = saved
+                        kmeans1d._SEGMENT_KERNEL = saved
 
                 methods["infocompress_numpy"] = numpy_kernel
             rep = repeat if n < 10**6 else repeat_large

@@ -99,8 +99,8 @@ def run(*, n=10**6, K=16, repeat=3, repeat_floor=9, seed=20240611, quick=False) 
     from sklearn.cluster import KMeans
     from threadpoolctl import threadpool_limits
 
-    from infocompress import quantize
-    from infocompress.quantize import _linear_init, drhw_kmeans
+    from infocompress import kmeans
+    from infocompress.kmeans import _linear_init, drhw_kmeans
 
     if quick:
         n, repeat, repeat_floor = 10**5, 2, 3
@@ -127,11 +127,11 @@ def run(*, n=10**6, K=16, repeat=3, repeat_floor=9, seed=20240611, quick=False) 
             return drhw_kmeans(w, hh, K, init=c0, max_iter=max_iter, tol=0.0)
 
         def ours_numpy(ours=ours):
-            quantize._USE_NUMBA = False
+            kmeans._USE_NUMBA = False
             try:
                 return ours()
             finally:
-                quantize._USE_NUMBA = True
+                kmeans._USE_NUMBA = True
 
         def sk(hh=hh, max_iter=max_iter):
             km = KMeans(n_clusters=K, init=c0[:, None], n_init=1, max_iter=max_iter, tol=0.0,

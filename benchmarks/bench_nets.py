@@ -83,7 +83,7 @@ def _step_vmap(recipe, x, y, n_models, n_steps):
 
 
 def run(quick=False):
-    from infocompress import ensembles, nets
+    from infocompress import curvature, ensembles, nets
 
     torch.set_num_threads(1)
     (xp, yp), _ = ensembles.load_split("mnist", 0.6, rng=0)
@@ -122,7 +122,7 @@ def run(quick=False):
         yt = torch.from_numpy(yp[:n_ps])
         model.eval()
         t0 = time.perf_counter()
-        nets._hess_diag_per_sample(model, params, {}, xt, yt, "gauss_newton", 10, None)
+        curvature._hess_diag_per_sample(model, params, {}, xt, yt, "gauss_newton", 10, None)
         per_sample = (time.perf_counter() - t0) * n_h / n_ps
         out["hessian"][name] = {"closed_form_seconds": closed, "images": n_h,
                                 "per_sample_seconds_scaled": per_sample,

@@ -2,12 +2,14 @@
 
 import json
 import math
+import re
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from infocompress import claims, records
 from infocompress.checks import (
     PERTURB_ENV,
     PERTURB_JSON_ENV,
@@ -19,7 +21,7 @@ from infocompress.checks import (
 )
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "book" / "_ext"))
-from status_table import check_tables, row_false_alarm  # noqa: E402  (the book's reader)
+from status_table import notebook_status, row_false_alarm, verified_checks  # noqa: E402
 
 
 def test_close_upper_lower_outcomes():
@@ -160,8 +162,23 @@ def test_table_defaults_and_legacy_layout():
         CheckTable("t", se_kind="paired")
 
 
-def test_printed_tables_are_read_back_by_the_book():
-    """The audit appendix reads the stored text: every row, kind, count and flag survive."""
+def _notebook_with(tmp_path, *records_):
+    """A stored notebook whose outputs hold the given (prefix, record) pairs as published."""
+    outputs = [{"output_type": "stream", "name": "stdout", "text": "noise\n"}]
+    for i, (prefix, rec) in enumerate(records_):
+        data, meta = records.bundle(f"{prefix}-{i + 1}", rec)
+        outputs.append({"output_type": "display_data", "data": data, "metadata": meta})
+    nb = {"cells": [{"cell_type": "markdown", "source": "# T", "metadata": {}},
+                    {"cell_type": "code", "source": "", "outputs": outputs, "metadata": {},
+                     "execution_count": 1}],
+          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    path = tmp_path / "chapter.ipynb"
+    path.write_text(json.dumps(nb))
+    return path
+
+
+def test_published_tables_are_read_back_by_the_book(tmp_path):
+    """The audit appendix reads the published records: every row, kind, count and flag."""
     t = CheckTable("mixed")
     t.close("a long name that runs well past the forty-four characters", 1.0, 1.02, 0.01,
             n_draws=10_000)
@@ -169,21 +186,50 @@ def test_printed_tables_are_read_back_by_the_book():
     t.lower("det", -1e-9, 0.0, 0.0, se_kind="exact")
     t.close("worst", 2.0, 2.0, 0.1, se_kind="max_of", n_draws=4000, n_se=n_se_for_max(4000))
     t.close("radius", 3.0, 3.1, 0.1, same_sample="the radius is the maximum over these trials")
+    t.upper("never far", 0.0, -1.0, 0.0, se_kind="exact")  # z = -inf
     legacy = CheckTable("legacy")
     legacy.close("x ≈ y", -1.0, -1.0, 0.5)
-    text = "noise before\n" + str(t.verify()) + "\nbetween\n" + str(legacy.verify()) + "\n"
-    tables = list(check_tables(text))
+    claim = {"label": "(C1)", "statement": "a claim", "verdict": "reproduced (z = -6.0)"}
+    path = _notebook_with(tmp_path, (records.CHECK_TABLE, t.verify().record()),
+                          (records.CLAIM, claim),
+                          (records.CHECK_TABLE, legacy.verify().record()))
+    tables = list(verified_checks(path))
     assert [tb["title"] for tb in tables] == ["mixed", "legacy"]
-    assert all(tb["complete"] for tb in tables)
     rows = tables[0]["rows"]
-    assert [r["se_kind"] for r in rows] == ["mc", "paired", "exact", "max_of", "mc"]
-    assert [r["n_draws"] for r in rows] == [10_000, 12, None, 4000, None]
+    assert [r["se_kind"] for r in rows] == ["mc", "paired", "exact", "max_of", "mc", "exact"]
+    assert [r["n_draws"] for r in rows] == [10_000, 12, None, 4000, None, None]
     assert rows[4]["same_sample"] == "the radius is the maximum over these trials"
     assert [r["same_sample"] for r in rows[:4]] == [None] * 4
+    assert rows[5]["z"] == -math.inf
     for parsed, row in zip(rows, t.rows, strict=True):
-        assert row_false_alarm(parsed) == pytest.approx(row.false_alarm, rel=1e-2)
+        assert row_false_alarm(parsed) == pytest.approx(row.false_alarm, rel=1e-3)
+        assert parsed["estimate"] == pytest.approx(row.estimate, rel=1e-5)
     (x,) = tables[1]["rows"]
     assert x["name"] == "x ≈ y" and not x["declared"] and x["tol"] == 5.0
+    st = notebook_status(path)
+    assert (st["tables"], st["checks"], st["claims"]) == (2, 7, [claim])
+
+
+def test_tables_are_published_only_inside_a_kernel():
+    """Outside Jupyter nothing is displayed; the record itself is plain JSON data."""
+    t = CheckTable("t")
+    t.close("a", 0.0, 0.0, 1.0)
+    assert records.publish(records.CHECK_TABLE, t.record()) is None
+    json.dumps(records.json_safe(t.record()), allow_nan=False)
+
+
+def test_every_stored_table_and_claim_is_published():
+    """Each stored chapter publishes as many table and claim records as it prints tables
+    and claim lines: the book's status pages, which read only the records, miss none."""
+    root = Path(__file__).resolve().parents[1] / "notebooks"
+    for path in sorted(root.glob("*.ipynb")):
+        nb = json.loads(path.read_text())
+        text = "".join("".join(out.get("text", "")) for cell in nb["cells"]
+                       for out in cell.get("outputs", []))
+        printed = len(re.findall(r"^verified: \d+ of \d+ checks pass$", text, re.M))
+        claims_printed = len(re.findall(claims.CLAIM_LINE, text, re.M))
+        st = notebook_status(path)
+        assert (st["tables"], len(st["claims"])) == (printed, claims_printed), path.name
 
 
 def test_detection_thresholds_match_brute_force():

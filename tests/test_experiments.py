@@ -286,7 +286,7 @@ def test_methods_with_block_lengths_share_the_training_sets():
 
 
 def test_radius_of_scalar_levels_equals_brute_force():
-    from infocompress.experiments import _radius_and_diameter
+    from infocompress.figure2 import _radius_and_diameter
 
     rng = np.random.default_rng(3)
     centers = rng.standard_normal((20, 5, 1))

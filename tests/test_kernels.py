@@ -10,13 +10,13 @@ import itertools
 import numpy as np
 import pytest
 
-from infocompress import mi, quantize
+from infocompress import kmeans, kmeans1d, mi, quantize
 from infocompress.quantize import drhw_kmeans
 
 KERNELS = {
-    "numpy": quantize._segments_divide_and_conquer,
-    "smawk_python": quantize._segments_smawk,
-    "default": quantize._segments_default,
+    "numpy": kmeans1d._segments_divide_and_conquer,
+    "smawk_python": kmeans1d._segments_smawk,
+    "default": kmeans1d._segments_default,
 }
 
 
@@ -98,17 +98,17 @@ def test_all_weights_zero_and_single_segment():
 
 def test_compiled_kernel_equals_python_smawk():
     pytest.importorskip("numba")
-    compiled = quantize._compiled_kernel()
+    compiled = kmeans1d._compiled_kernel()
     assert compiled is not None
     rng = np.random.default_rng(11)
     for _ in range(20):
         x, wts = random_instance(rng, int(rng.integers(2, 150)))
         for K in (1, 2, max(1, x.size // 3), x.size):
-            np.testing.assert_array_equal(compiled(x, wts, K), quantize._segments_smawk(x, wts, K))
+            np.testing.assert_array_equal(compiled(x, wts, K), kmeans1d._segments_smawk(x, wts, K))
 
 
 def test_optimal_kmeans_1d_uses_default_kernel_with_ties_and_zero_h():
-    assert quantize._SEGMENT_KERNEL is quantize._segments_default
+    assert kmeans1d._SEGMENT_KERNEL is kmeans1d._segments_default
     rng = np.random.default_rng(5)
     for _ in range(20):
         w = np.round(rng.standard_normal(200), 1)  # many ties
@@ -118,7 +118,7 @@ def test_optimal_kmeans_1d_uses_default_kernel_with_ties_and_zero_h():
         res = quantize.optimal_kmeans_1d(w, K, h=h)
         x, inv = np.unique(w, return_inverse=True)
         wts = np.bincount(inv.ravel(), weights=h)
-        ref = segment_cost(x, wts, quantize._segments_divide_and_conquer(x, wts, K))
+        ref = segment_cost(x, wts, kmeans1d._segments_divide_and_conquer(x, wts, K))
         assert res.objective == pytest.approx(ref, rel=1e-11, abs=1e-12)
 
 
@@ -128,10 +128,10 @@ def test_searchsorted_rows_equals_numpy_rowwise():
     for n in (1, 2, 3, 7, 8, 50, 129):
         S = np.sort(np.round(rng.standard_normal((25, n)), 1), axis=1)  # ties
         q = np.concatenate([rng.standard_normal((25, 4)), S[:, :2], S[:, -1:] + 1], axis=1)
-        got = quantize._searchsorted_rows(S, q)
+        got = kmeans._searchsorted_rows(S, q)
         want = np.stack([np.searchsorted(S[t], q[t], side="right") for t in range(25)])
         np.testing.assert_array_equal(got, want)
-        np.testing.assert_array_equal(quantize._searchsorted_rows(S[:1], q[:1]), want[:1])
+        np.testing.assert_array_equal(kmeans._searchsorted_rows(S[:1], q[:1]), want[:1])
 
 
 def test_sorted_runs_give_nearest_centre_labels_and_sums():
@@ -142,9 +142,9 @@ def test_sorted_runs_give_nearest_centre_labels_and_sums():
     C = np.round(rng.standard_normal((T, K)), 1)
     C[0] = 0.3  # all centres equal
     C[1, :2] = C[1, 2]  # some equal centres
-    order, Ws, Hs, flat_h, flat_hw = quantize._sorted_rows(W, H)
-    corder, bnd = quantize._assign_sorted(Ws, C)
-    L = quantize._labels_from_runs(order, corder, bnd)
+    order, Ws, Hs, flat_h, flat_hw = kmeans._sorted_rows(W, H)
+    corder, bnd = kmeans._assign_sorted(Ws, C)
+    L = kmeans._labels_from_runs(order, corder, bnd)
     for t in range(T):
         # eq. (36) by the definition of the module: sort the centres (stable); a weight
         # goes past every midpoint strictly below it
@@ -156,9 +156,9 @@ def test_sorted_runs_give_nearest_centre_labels_and_sums():
         d = np.abs(W[t][:, None] - C[t][None, :])
         assert np.all(d[np.arange(n), L[t]] <= d.min(axis=1) + 1e-15)
     rows = np.arange(T)
-    A = quantize._run_sums(flat_h, rows, n, corder, bnd)
-    B = quantize._run_sums(flat_hw, rows, n, corder, bnd)
-    ones = quantize._run_sums(None, rows, n, corder, bnd)
+    A = kmeans._run_sums(flat_h, rows, n, corder, bnd)
+    B = kmeans._run_sums(flat_hw, rows, n, corder, bnd)
+    ones = kmeans._run_sums(None, rows, n, corder, bnd)
     for t in range(T):
         np.testing.assert_allclose(A[t], np.bincount(L[t], weights=H[t], minlength=K), rtol=1e-13)
         np.testing.assert_allclose(
@@ -197,7 +197,7 @@ def test_unique_rows_matches_numpy_unique():
 # ----------------------------------------- compiled engines: prefix sums, vector, exact
 def numpy_engine(monkeypatch):
     """Run the k-means functions on the numpy engines (as without numba)."""
-    monkeypatch.setattr(quantize, "_USE_NUMBA", False)
+    monkeypatch.setattr(kmeans, "_USE_NUMBA", False)
 
 
 def direct_objective(w, h, res):
@@ -256,7 +256,7 @@ def test_prefix_engine_objective_equals_direct_evaluation(case, beta, diameter):
 def test_prefix_engine_initial_objective_is_exact(case):
     _, w, h, K, init = case
     res = drhw_kmeans(w, h, K, init=init, max_iter=1)
-    c0 = quantize._initial_centres(init, w[None, :, None], None, K, None)[0, :, 0] \
+    c0 = kmeans._initial_centres(init, w[None, :, None], None, K, None)[0, :, 0] \
         if isinstance(init, str) else init
     o = np.argsort(c0, kind="stable")
     mids = 0.5 * (c0[o][:-1] + c0[o][1:])
@@ -366,22 +366,22 @@ def test_prefix_sums_at_any_position_equal_one_pass():
     """The running sums at position b do not depend on the stored stride: continuing from
     the last stored row gives the sums of one sequential pass."""
     rng = np.random.default_rng(8)
-    n = 5 * quantize._PREFIX_STRIDE + 7
+    n = 5 * kmeans._PREFIX_STRIDE + 7
     w = np.concatenate([rng.standard_normal(n - 40) + 1e5, rng.standard_normal(40) * 1e-3])
     h = rng.exponential(size=n)
     order = np.argsort(w)
     for weighted in (False, True):
         xs, hs = np.empty(n), np.empty(n)
-        BP = np.empty((n // quantize._PREFIX_STRIDE + 1, 6))
-        ref = quantize._dd_prefix(w, h, order, weighted, xs, hs, BP)
+        BP = np.empty((n // kmeans._PREFIX_STRIDE + 1, 6))
+        ref = kmeans._dd_prefix(w, h, order, weighted, xs, hs, BP)
         assert ref == np.median(w)  # n odd
         s = (0.0,) * 6
         out = np.empty(6)
         for b in range(n + 1):
-            quantize._dd_prefix_at(xs, hs, weighted, ref, BP, b, out)
+            kmeans._dd_prefix_at(xs, hs, weighted, ref, BP, b, out)
             np.testing.assert_array_equal(out, s)
             if b < n:
-                s = quantize._dd_step(xs[b], ref, hs[b] if weighted else 1.0, weighted, *s)
+                s = kmeans._dd_step(xs[b], ref, hs[b] if weighted else 1.0, weighted, *s)
         # the pairs carry the exact sums: compare with exact rational arithmetic
         from fractions import Fraction
         g = h[order] if weighted else np.ones(n)
@@ -410,8 +410,8 @@ def test_compiled_row_kernels_equal_plain_python():
         C0 = rng.standard_normal((T, K)) if m == 1 else rng.standard_normal((T, K, m))
         max_iter = 15
         outs = []
-        for kern in (quantize._jit("_scalar_rows" if m == 1 else "_vector_rows"),
-                     quantize._scalar_rows if m == 1 else quantize._vector_rows):
+        for kern in (kmeans._jit("_scalar_rows" if m == 1 else "_vector_rows"),
+                     kmeans._scalar_rows if m == 1 else kmeans._vector_rows):
             C = np.empty(C0.shape)
             L = np.empty((T, n // m), dtype=np.int64)
             hist = np.full((T, max_iter + 1), np.nan)
@@ -429,7 +429,7 @@ def test_compiled_row_kernels_equal_plain_python():
     H = rng.exponential(size=W.shape)
     for K in (1, 3, 40):
         res = []
-        for kern in (quantize._jit("_optimal_rows"), quantize._optimal_rows):
+        for kern in (kmeans1d._jit("_optimal_rows"), kmeans1d._optimal_rows):
             L = np.empty(W.shape, dtype=np.int64)
             xc = np.full((5, K), np.nan)
             u = np.empty(5, dtype=np.int64)
@@ -481,14 +481,14 @@ def test_radix_argsort_is_the_stable_argsort(compiled):
     -0.0 and +0.0 included, keep their index order)."""
     if compiled:
         pytest.importorskip("numba")
-        kernel = quantize._jit("_scalar_rows")  # registers and compiles the helpers
+        kernel = kmeans._jit("_scalar_rows")  # registers and compiles the helpers
         assert kernel is not None
         import numba
 
-        radix = numba.njit(quantize._radix_argsort)
+        radix = numba.njit(kmeans._radix_argsort)
         n = 50_000
     else:
-        radix, n = quantize._radix_argsort, 600
+        radix, n = kmeans._radix_argsort, 600
     rng = np.random.default_rng(13)
     for name, w in radix_cases(rng, n).items():
         order = np.empty(n, dtype=np.int64)
@@ -496,7 +496,7 @@ def test_radix_argsort_is_the_stable_argsort(compiled):
         np.testing.assert_array_equal(order, np.argsort(w, kind="stable"), err_msg=name)
 
 
-@pytest.mark.parametrize("n", [quantize._RADIX_MIN - 1, quantize._RADIX_MIN, 3 * 2048 + 5])
+@pytest.mark.parametrize("n", [kmeans._RADIX_MIN - 1, kmeans._RADIX_MIN, 3 * 2048 + 5])
 def test_scalar_engine_on_both_sides_of_the_radix_threshold(n, monkeypatch):
     pytest.importorskip("numba")
     rng = np.random.default_rng(n)

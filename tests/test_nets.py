@@ -687,7 +687,7 @@ def test_training_does_not_depend_on_the_cpus_vector_extensions():
 def test_worker_restart_warning_is_hidden_and_others_are_not():
     import warnings as w
 
-    from infocompress.nets import _LOKY_RESTART, _tolerate_worker_restarts
+    from infocompress.training import _LOKY_RESTART, _tolerate_worker_restarts
 
     with w.catch_warnings(record=True) as seen:
         w.simplefilter("always")

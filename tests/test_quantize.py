@@ -5,7 +5,7 @@ import itertools
 import numpy as np
 import pytest
 
-from infocompress import quantize
+from infocompress import kmeans, kmeans1d
 from infocompress.quantize import (
     KMeansResult,
     centers_diameter,
@@ -492,10 +492,10 @@ def test_optimal_batch_equals_rowwise(weighted, monkeypatch):
             np.testing.assert_array_equal(b.labels[t], r.labels)
             assert b.objective[t] == r.objective
         with monkeypatch.context() as m:
-            m.setattr(quantize, "_USE_NUMBA", False)
+            m.setattr(kmeans, "_USE_NUMBA", False)
             c = optimal_kmeans_1d_batch(W, K, h=H)
         with monkeypatch.context() as m:
-            m.setattr(quantize, "_SEGMENT_KERNEL", quantize._segments_divide_and_conquer)
+            m.setattr(kmeans1d, "_SEGMENT_KERNEL", kmeans1d._segments_divide_and_conquer)
             d = optimal_kmeans_1d_batch(W, K, h=H)
         np.testing.assert_array_equal(c.labels, b.labels)
         np.testing.assert_array_equal(c.centers, b.centers)
@@ -518,7 +518,7 @@ def test_optimal_batch_never_worse_than_lloyd_batch():
 
 def test_optimal_segment_kernel_contract():
     x = np.array([0.0, 1.0, 2.0, 10.0, 11.0])
-    b = quantize._SEGMENT_KERNEL(x, np.ones(5), 2)
+    b = kmeans1d._SEGMENT_KERNEL(x, np.ones(5), 2)
     assert b.tolist() == [0, 3, 5]
 
 

@@ -6,11 +6,14 @@ For every notebook listed in ``_toc.yml`` (in order) the table shows the chapter
 of the papers it states (the titles of its ``prf`` directives: theorems, lemmas,
 propositions, corollaries, remarks, algorithms) and the figures it reproduces (section titles
 naming a figure), and the status of its checks read from the *stored outputs*: the number of
-check tables that printed ``verified: N of N checks pass``, and whether any cell stored an
-error. Nothing in the table is typed by hand.
+verified check tables and their rows, and whether any cell stored an error. Nothing in the
+table is typed by hand, and nothing is parsed back from printed text: a verified
+:class:`infocompress.checks.CheckTable` and every :func:`infocompress.claims.claim_line`
+publish their content as data (hidden glue outputs, :mod:`infocompress.records`), and
+these directives read that data.
 
-``claims-table``: every claim of the papers that a chapter tests (the ``claim ...`` lines
-its stored outputs print), with the statement and the computed verdict.
+``claims-table``: every claim of the papers that a chapter tests (the claim records of its
+stored outputs), with the statement and the computed verdict.
 
 ``check-audit``: every verified Monte-Carlo check with its tolerance and false-alarm
 probability. ``seed-audit``: the outcome of re-executing every chapter under five further
@@ -38,9 +41,6 @@ PRF = re.compile(
 )
 FIG = re.compile(r"^#+ [^\n]*?(Figures? [0-9]+[a-c]?(?:(?:, ?| and |–|-)[0-9]+[a-c]?)*)", re.M)
 TITLE = re.compile(r"^#\s+(.+)$", re.M)
-VERIFIED = re.compile(r"^verified: (\d+) of (\d+) checks pass$", re.M)
-# the line infocompress.claims.claim_line prints for each claim of a paper a chapter tests
-CLAIM = re.compile(r"^claim (\S+) \[([^\]]+)\]: (.+)$", re.M)
 
 
 def _toc_entries(root: pathlib.Path):
@@ -62,20 +62,14 @@ def notebook_status(path: pathlib.Path) -> dict:
     results = [f"{kind.capitalize()}: {name.strip()}" if name.strip() else kind.capitalize()
                for kind, name in PRF.findall(md)]
     figures = sorted({m.strip().rstrip(",") for m in FIG.findall(md)})
-    n_tables = n_checks = 0
-    errors = 0
-    claims = []
-    for cell in nb["cells"]:
-        for out in cell.get("outputs", []):
-            if out.get("output_type") == "error":
-                errors += 1
-            text = out.get("text", "")
-            text = "".join(text) if isinstance(text, list) else text
-            for passed, _total in VERIFIED.findall(text):
-                n_tables += 1
-                n_checks += int(passed)
-            claims += [{"label": a, "statement": b, "verdict": c.strip()}
-                       for a, b, c in CLAIM.findall(text)]
+    from infocompress import records
+
+    outputs = [out for cell in nb["cells"] for out in cell.get("outputs", [])]
+    errors = sum(out.get("output_type") == "error" for out in outputs)
+    tables = records.read_records(outputs, records.CHECK_TABLE)
+    n_tables, n_checks = len(tables), sum(len(tb["rows"]) for tb in tables)
+    claims = [{"label": c["label"], "statement": c["statement"], "verdict": c["verdict"]}
+              for c in records.read_records(outputs, records.CLAIM)]
     return {"title": title.group(1).strip() if title else path.stem, "results": results,
             "figures": figures, "tables": n_tables, "checks": n_checks, "errors": errors,
             "claims": claims}
@@ -154,89 +148,28 @@ class ClaimsTable(Directive):
         return [container]
 
 
-NOTE = re.compile(r"^\s+\*(\d+) theory from the same sample: (.*)$")
-LABEL = re.compile(r"^(?P<kind>[a-z_]+)(?:\((?P<n>\d+)\))?(?P<flag>\*)?$")
-RELATIONS = {"≈": "close", "≤": "upper", "≥": "lower"}
-
-
-def _parse_row(line: str, extended: bool):
-    """One printed CheckTable row as a dict, or None if ``line`` is not a row.
-
-    Rows are split from the right, where every column is a single token, so the width of
-    the name column does not matter. The original layout has seven columns after the name
-    (theory, relation, estimate, SE, z, tolerance, result); the extended one adds the SE
-    kind and the false-alarm probability before the result.
-    """
-    parts = line.rsplit(None, 9 if extended else 7)
-    if len(parts) != (10 if extended else 8):
-        return None
-    name, theory, rel, est, se, z, tol = parts[:7]
-    result = parts[-1]
-    if rel not in RELATIONS or result not in ("pass", "FAIL") or not name.strip():
-        return None
-    try:
-        row = {"name": name.strip(), "kind": RELATIONS[rel], "theory": float(theory),
-               "estimate": float(est), "se": float(se), "z": float(z), "tol": float(tol),
-               "passed": result == "pass", "se_kind": "mc", "n_draws": None,
-               "same_sample": None, "declared": extended}
-    except ValueError:
-        return None
-    if extended:
-        label = LABEL.match(parts[7])
-        if label is None:
-            return None
-        row["se_kind"] = label["kind"]
-        row["n_draws"] = int(label["n"]) if label["n"] else None
-        row["flagged"] = bool(label["flag"])
-    return row
-
-
-def check_tables(text: str):
-    """Every verified check table printed in ``text``: dicts with the title and the rows.
-
-    A table is found from its footer ``verified: N of N checks pass``: above it are the
-    rows (and the notes on rows whose theory comes from their own sample), a rule of
-    dashes, the header and the title. The header tells the layout (it names the SE kind in
-    the extended one). A table whose rows cannot all be read is returned with
-    ``"complete": False`` so that the caller can complain instead of undercounting.
-    """
-    lines = text.splitlines()
-    for i, line in enumerate(lines):
-        footer = VERIFIED.match(line)
-        if not footer:
-            continue
-        j = i - 1
-        while j >= 0 and not (lines[j] and set(lines[j]) == {"-"}):
-            j -= 1
-        header = lines[j - 1] if j >= 1 else ""
-        title = lines[j - 2] if j >= 2 else ""
-        extended = "kind" in header.split()
-        rows, notes, unread = [], {}, 0
-        for body in lines[j + 1:i] if j >= 0 else []:
-            note = NOTE.match(body)
-            if note:
-                notes[int(note[1])] = note[2].strip()
-                continue
-            row = _parse_row(body, extended)
-            if row is None:
-                unread += 1
-            else:
-                rows.append(row)
-        for k, reason in notes.items():
-            if 1 <= k <= len(rows):
-                rows[k - 1]["same_sample"] = reason
-        complete = j >= 1 and unread == 0 and len(rows) == int(footer[2])
-        yield {"title": title, "rows": rows, "complete": complete, "extended": extended}
+def _number(x):
+    """A float of a record (non-finite values are stored as strings)."""
+    return float(x)
 
 
 def verified_checks(path: pathlib.Path):
-    """Yield every verified check table of a notebook's stored outputs (:func:`check_tables`)."""
+    """Yield every verified check table of a notebook's stored outputs.
+
+    Each table is the record a verified :class:`infocompress.checks.CheckTable` published
+    (:meth:`~infocompress.checks.CheckTable.record`): a dict with the title and the rows,
+    each row with its name, relation, theory, estimate, SE, z, tolerance, outcome, SE kind,
+    number of draws, same-sample note and whether it was declared.
+    """
+    from infocompress import records
+
     nb = json.loads(path.read_text())
-    for cell in nb["cells"]:
-        for out in cell.get("outputs", []):
-            text = out.get("text", "")
-            text = "".join(text) if isinstance(text, list) else text
-            yield from check_tables(text)
+    outputs = [out for cell in nb["cells"] for out in cell.get("outputs", [])]
+    for table in records.read_records(outputs, records.CHECK_TABLE):
+        rows = [dict(row, **{k: _number(row[k]) for k in ("theory", "estimate", "se", "z",
+                                                         "tol")})
+                for row in table["rows"]]
+        yield {"title": table["title"], "rows": rows}
 
 
 def row_false_alarm(row: dict) -> float:
@@ -272,7 +205,6 @@ class CheckAudit(Directive):
     def run(self):
         env = self.state.document.settings.env
         root = pathlib.Path(env.srcdir)
-        reporter = self.state.document.reporter
         lines = ["```{list-table}", ":header-rows: 1", ":widths: 20 40 8 8 12 12", "",
                  "* - Chapter", "  - Check", "  - Kind", "  - Tolerance [SE]",
                  "  - SE kind", "  - False-alarm probability"]
@@ -280,15 +212,12 @@ class CheckAudit(Directive):
         count = 0
         by_kind = {}
         flagged = []
-        problems = []
         for _caption, doc in _toc_entries(root):
             path = root / f"{doc}.ipynb"
             if not path.is_file():
                 continue
             env.note_dependency(str(path))
             for table in verified_checks(path):
-                if not table["complete"]:
-                    problems.append(f"{doc}: table {table['title']!r}")
                 for row in table["rows"]:
                     prob = row_false_alarm(row)
                     total += prob
@@ -305,8 +234,6 @@ class CheckAudit(Directive):
                     lines += [f"* - {{doc}}`/{doc}`", f"  - {name}", f"  - {kind}",
                               f"  - {row['tol']:g}", f"  - {se_kind_text(row)}",
                               f"  - {prob:.2e}"]
-        for where in problems:
-            reporter.warning(f"check-audit: could not read every row of {where}")
         kinds = "; ".join(f"{k}: {n} rows, {s:.2e}" for k, (n, s) in
                           sorted(by_kind.items(), key=lambda kv: -kv[1][1]))
         summary = [

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_finite_array
+from ._validation import as_finite_array
 
 __all__ = ["cross_entropy", "fit_temperature", "temperature_study"]
 
@@ -158,16 +158,16 @@ def temperature_study(model, held_out, test, train=None):
 
     Examples
     --------
-    >>> from infocompress import nets
+    >>> from infocompress.models import make_mlp
     >>> rng = np.random.default_rng(0)
     >>> x, y = rng.normal(size=(40, 8, 8)).astype(np.float32), rng.integers(0, 10, 40)
-    >>> r = temperature_study(nets.make_mlp((8,), rng=0), (x[:20], y[:20]), (x[20:], y[20:]))
+    >>> r = temperature_study(make_mlp((8,), rng=0), (x[:20], y[:20]), (x[20:], y[20:]))
     >>> sorted(r), r["test_loss"].shape
     (['T', 'test_error', 'test_loss', 'test_loss_T'], (20,))
     """
     import torch
 
-    from . import nets
+    from .models import predict_logits
 
     for name, pair in (("held_out", held_out), ("test", test), ("train", train)):
         if pair is not None and (not isinstance(pair, (tuple, list)) or len(pair) != 2):
@@ -178,14 +178,14 @@ def temperature_study(model, held_out, test, train=None):
     old = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        t_hat = fit_temperature(nets.predict_logits(model, held_out[0]), held_out[1])
-        z = nets.predict_logits(model, test[0])
+        t_hat = fit_temperature(predict_logits(model, held_out[0]), held_out[1])
+        z = predict_logits(model, test[0])
         out = {"T": t_hat,
                "test_loss": cross_entropy(z, test[1], per_sample=True),
                "test_loss_T": cross_entropy(z, test[1], temperature=t_hat, per_sample=True),
                "test_error": (z.argmax(axis=1) != np.asarray(test[1])).astype(float)}
         if train is not None:
-            zt = nets.predict_logits(model, train[0])
+            zt = predict_logits(model, train[0])
             out["train_error"] = float((zt.argmax(axis=1) != np.asarray(train[1])).mean())
     finally:
         torch.set_num_threads(old)

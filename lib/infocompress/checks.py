@@ -35,7 +35,9 @@ book's audit appendix lists it.
 Tables in which no row declares anything print in the original layout (read by the book as
 ``"mc"`` with an unstated number of draws); as soon as one row declares an SE kind, the table
 prints an ``SE kind`` and a ``P(false)`` column. :meth:`CheckTable.to_dict` gives the same
-content as plain data.
+content as plain data; in a Jupyter kernel a verified table also publishes it as a hidden
+output (:meth:`CheckTable.record`, :mod:`infocompress.records`), which the book's status
+pages read.
 
 Examples
 --------
@@ -396,6 +398,7 @@ class CheckTable:
     n_draws: int | None = field(default=None, kw_only=True)
     verified: bool = field(default=False, init=False)
     _recorded: int = field(default=0, init=False, repr=False)
+    _published: int = field(default=0, init=False, repr=False)
 
     def __post_init__(self):
         if not (self.n_se > 0 and math.isfinite(self.n_se)):
@@ -541,7 +544,32 @@ class CheckTable:
             raise AssertionError(f"checks failed: {failed}\n{self.to_text()}")
         self.verified = True
         self._record_perturbations()
+        if self._published != len(self.rows):
+            from . import records
+
+            records.publish(records.CHECK_TABLE, self.record())
+            self._published = len(self.rows)
         return self
+
+    def record(self) -> dict:
+        """The verified table as the data the book's status pages read.
+
+        ``{"title", "rows"}``, every row with its name, relation (``kind``), theory,
+        estimate, SE, z, tolerance in SE (``tol``), outcome, SE kind, number of draws,
+        same-sample note, whether it was declared and its false-alarm probability. In a
+        Jupyter kernel :meth:`verify` publishes it (:mod:`infocompress.records`).
+
+        Examples
+        --------
+        >>> t = CheckTable("toy")
+        >>> _ = t.close("mean", 0.0, 0.01, 0.01)
+        >>> r = t.record()["rows"][0]
+        >>> r["z"], r["tol"], r["declared"]
+        (1.0, 5.0, False)
+        """
+        return {"title": self.title,
+                "rows": [dict(r.to_dict(), z=r.z, tol=r.n_se, declared=r.declared)
+                         for r in self.rows]}
 
     def _record_perturbations(self) -> None:
         eps = perturbations_from_env()

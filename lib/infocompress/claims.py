@@ -13,8 +13,8 @@ import math
 
 __all__ = ["CLAIM_LINE", "change_phrase", "claim_line", "verdict"]
 
-#: Pattern of the lines printed by :func:`claim_line`; the book's status table
-#: (``book/_ext/status_table.py``) reads them from the chapters' stored outputs.
+#: Pattern of the lines printed by :func:`claim_line` (for readers and scripts; the book's
+#: status table reads the record :func:`claim_line` publishes, not this text).
 CLAIM_LINE = r"^claim (?P<label>\S+) \[(?P<statement>[^\]]+)\]: (?P<verdict>.+)$"
 
 
@@ -70,6 +70,9 @@ def verdict(table, effects=(), *, sign=-1, threshold=5.0):
 def claim_line(label, statement, verdict_text):
     """The line a chapter prints for one claim: ``claim <label> [<statement>]: <verdict>``.
 
+    In a Jupyter kernel the claim is also published as data (a hidden output,
+    :mod:`infocompress.records`), which the book's status and claims tables read.
+
     Parameters
     ----------
     label : str
@@ -95,6 +98,10 @@ def claim_line(label, statement, verdict_text):
         raise ValueError(f"statement must not hold brackets or newlines, got {statement!r}")
     if "\n" in verdict_text:
         raise ValueError("verdict_text must be one line")
+    from . import records
+
+    records.publish(records.CLAIM, {"label": label, "statement": statement,
+                                    "verdict": verdict_text})
     return f"claim {label} [{statement}]: {verdict_text}"
 
 

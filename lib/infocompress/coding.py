@@ -23,7 +23,7 @@ import numbers
 
 import numpy as np
 
-from infocompress._checks import as_finite_array, check_int
+from infocompress._validation import as_finite_array, check_int
 
 __all__ = ["compression_ratio", "entropy_bits", "huffman_code", "huffman_code_lengths"]
 

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._checks import as_generator
+from ._validation import as_generator
 
 __all__ = [
     "DATA_ENV_VAR",

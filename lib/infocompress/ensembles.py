@@ -39,7 +39,7 @@ import time
 
 import numpy as np
 
-from ._checks import as_generator, check_int
+from ._validation import as_generator, check_int
 
 __all__ = [
     "AUTHORS_CONVNET",
@@ -65,7 +65,7 @@ class Recipe:
     name : str
         Short name (used in cache file names).
     architecture : {"mlp", "convnet"}
-        :func:`infocompress.nets.make_mlp` or :func:`infocompress.nets.make_convnet`.
+        :func:`infocompress.models.make_mlp` or :func:`infocompress.models.make_convnet`.
     model_kwargs : tuple of (str, value) pairs
         Keyword arguments of the builder (tuples, so that the recipe is hashable).
     optimizer : {"sgd", "adam"}
@@ -97,13 +97,13 @@ class Recipe:
 
     def make_model(self, rng=None):
         """A freshly initialised network of this recipe (initial weights from ``rng``)."""
-        from . import nets
+        from .models import make_convnet, make_mlp
 
-        build = nets.make_mlp if self.architecture == "mlp" else nets.make_convnet
+        build = make_mlp if self.architecture == "mlp" else make_convnet
         return build(**dict(self.model_kwargs), rng=rng)
 
     def train_kwargs(self) -> dict:
-        """Keyword arguments of :func:`infocompress.nets.train_ensemble` for this recipe."""
+        """Keyword arguments of :func:`infocompress.training.train_ensemble` for this recipe."""
         return dict(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr,
                     weight_decay=self.weight_decay, optimizer=self.optimizer,
                     momentum=self.momentum)
@@ -190,12 +190,13 @@ def load_split(dataset, pool_fraction, *, rng=None):
 
 def _training_code():
     """The functions and classes whose code determines a trained ensemble (cache key)."""
-    from . import data, nets
+    from . import data, models, training
 
-    return (nets.make_mlp, nets.make_convnet, nets._ToImage, nets._hidden_block,
-            nets._init_layer, nets._materialise, nets.torch_generator, nets.train_ensemble,
-            nets._fit, nets._train_member, nets._make_optimizer, nets._OneThread,
-            nets._portable, nets._cast_finite, nets._as_x, nets._as_y, nets._subset_size,
+    return (models.make_mlp, models.make_convnet, models._ToImage, models._hidden_block,
+            models._init_layer, models._materialise, models.torch_generator,
+            training.train_ensemble, training._fit, training._train_member,
+            training._make_optimizer, models._OneThread, models._portable,
+            models._cast_finite, models._as_x, models._as_y, training._subset_size,
             data._mnist_sample_arrays, data.load_mnist_split, data.load_digits_split,
             data._digits_split, data._random_split, load_split, Recipe, load_ensemble)
 
@@ -247,18 +248,18 @@ class Ensemble:
         return len(self.models)
 
     def data(self, *, val=True) -> dict:
-        """The ``data`` argument of :func:`infocompress.nets.compression_sweep`.
+        """The ``data`` argument of :func:`infocompress.compression.compression_sweep`.
 
         ``"train"``: each model on its own training subset (its empirical risk);
         ``"val"`` (if ``val``): each model on the pool images it did not see;
         ``"test"``: every model on the test set (the population risk).
         """
-        from . import nets
+        from .training import complement_subsets
 
         out = {"train": (self.x_pool, self.y_pool, self.subsets)}
         if val:
             out["val"] = (self.x_pool, self.y_pool,
-                          nets.complement_subsets(self.subsets, len(self.y_pool)))
+                          complement_subsets(self.subsets, len(self.y_pool)))
         out["test"] = (self.x_test, self.y_test)
         return out
 
@@ -268,7 +269,7 @@ class Ensemble:
         Parameters
         ----------
         method : str, default "gauss_newton"
-            See :func:`infocompress.nets.hessian_diagonal` (``"gauss_newton_squared"`` is
+            See :func:`infocompress.curvature.hessian_diagonal` (``"gauss_newton_squared"`` is
             the importance of the authors' code).
         normalize : bool, default True
             Scale every weight tensor's diagonal to mean 1, as the authors' code does.
@@ -281,17 +282,16 @@ class Ensemble:
         list of dict
             One ``{parameter name: float tensor}`` per model.
         """
-        from . import cache, curvature, nets
+        from . import cache, curvature, models, training
 
         key = {"what": "hessians", "ensemble": cache.key_digest(self.key), "method": method,
                "normalize": bool(normalize),
                "source": cache.source_digest(
-                   curvature, nets.hessian_diagonal, nets.ensemble_hessians,
-                   nets._hessian_member, nets._hess_diag_per_sample, nets._hess_diag_exact,
-                   nets.quantizable_parameters, nets._portable, nets._OneThread)}
+                   curvature, models.quantizable_parameters, models._portable,
+                   models._OneThread, training._tolerate_worker_restarts)}
 
         def compute():
-            hs = nets.ensemble_hessians(self.models, self.x_pool, self.y_pool, self.subsets,
+            hs = curvature.ensemble_hessians(self.models, self.x_pool, self.y_pool, self.subsets,
                                         method=method, normalize=normalize, n_jobs=n_jobs,
                                         progress=progress)
             return {"hessians": hs}
@@ -302,7 +302,7 @@ class Ensemble:
     def sweep(self, n_clusters, *, method="kmeans", importance=None, beta=0.0,
               diameter="squared", block=1, init="quantile", max_iter=30, val=False,
               beta_scale="absolute", n_jobs=-1, progress=None):
-        """:func:`infocompress.nets.compression_sweep` of this ensemble, cached on disk.
+        """:func:`infocompress.compression.compression_sweep` of this ensemble, cached on disk.
 
         The sweep is deterministic (the quantile start draws no random numbers), so its
         result is cached under the ensemble's key, the settings and the code of the
@@ -316,7 +316,7 @@ class Ensemble:
             Hessian method for ``"hw"``/``"drhw"`` (see :meth:`hessians`; normalised to
             mean 1 per layer), e.g. ``"gauss_newton_squared"`` (the authors' importance).
         beta, diameter, block, init, max_iter, beta_scale
-            As in :func:`infocompress.nets.quantize_model` (defaults: the authors' quantile
+            As in :func:`infocompress.compression.quantize_model` (defaults: the authors' quantile
             start and 30 iterations).
         val : bool, default False
             Also evaluate each network on its unseen pool images (``"val"``).
@@ -328,12 +328,12 @@ class Ensemble:
         dict
             The sweep result, with per-sample test losses.
         """
-        from . import cache, coding, nets, quantize
+        from . import cache, coding, compression, kmeans, kmeans1d, models
 
         ks = [int(k) for k in n_clusters]
         if init == "kmeans++":
             raise ValueError("init='kmeans++' draws random numbers; call "
-                             "nets.compression_sweep with an rng instead")
+                             "compression.compression_sweep with an rng instead")
         hess = None if importance is None else self.hessians(importance, n_jobs=n_jobs,
                                                              progress=progress)
         settings = dict(method=method, beta=float(beta), diameter=diameter, block=int(block),
@@ -341,12 +341,11 @@ class Ensemble:
         key = {"what": "sweep", "ensemble": cache.key_digest(self.key), "n_clusters": ks,
                "importance": importance, "val": bool(val), **settings,
                "source": cache.source_digest(
-                   quantize, coding, nets.compression_sweep, nets._sweep_member,
-                   nets.quantize_model, nets._quantize_model, nets._evaluate,
-                   nets._per_sample_losses, nets._portable, nets._OneThread)}
+                   kmeans, kmeans1d, coding, compression, models._evaluate,
+                   models._per_sample_losses, models._portable, models._OneThread)}
 
         def compute():
-            return nets.compression_sweep(self.models, ks, self.data(val=val),
+            return compression.compression_sweep(self.models, ks, self.data(val=val),
                                           hessians=hess, per_sample=("test",), rng=0,
                                           n_jobs=n_jobs, progress=progress, **settings)
 
@@ -360,7 +359,7 @@ def load_ensemble(recipe, *, dataset="mnist", n_models=50, pool_fraction=0.6,
 
     One seed is drawn from ``rng``; from it, through :class:`numpy.random.SeedSequence`,
     come the pool / test split (:func:`load_split`, stratified) and everything of
-    :func:`infocompress.nets.train_ensemble`: each model's initial weights, its own random
+    :func:`infocompress.training.train_ensemble`: each model's initial weights, its own random
     ``subset_size`` pool images (without replacement), its mini-batch order and dropout
     masks. Two calls with generators in the same state return the same ensemble; the
     second one reads it from the cache (see :mod:`infocompress.cache`) unless the cache is
@@ -403,7 +402,7 @@ def load_ensemble(recipe, *, dataset="mnist", n_models=50, pool_fraction=0.6,
     """
     import torch
 
-    from . import cache, nets
+    from . import cache, training
 
     if not isinstance(recipe, Recipe):
         raise ValueError(f"recipe must be an infocompress.ensembles.Recipe, got {recipe!r}")
@@ -427,7 +426,7 @@ def load_ensemble(recipe, *, dataset="mnist", n_models=50, pool_fraction=0.6,
 
     def compute():
         t0 = time.perf_counter()
-        models, subsets, info = nets.train_ensemble(
+        models, subsets, info = training.train_ensemble(
             recipe.make_model, n_models, x_pool, y_pool, subset_size=subset_size,
             rng=np.random.default_rng(train_ss), n_jobs=n_jobs, progress=progress,
             return_info=True, **recipe.train_kwargs())

@@ -29,7 +29,7 @@ where :math:`h_i` is the :math:`i`-th diagonal entry of a *weight-importance mat
     :math:`L` the cross-entropy on the training pairs.
 ``"hessian"`` (Table 2, LeCun et al. 1990, "Optimal brain damage"; uses labels)
     :math:`h_i = E[\partial^2 L_w(X, Y)/\partial w_i^2]`, the diagonal of the Hessian of
-    the training loss, from :func:`infocompress.nets.hessian_diagonal`.
+    the training loss, from :func:`infocompress.curvature.hessian_diagonal`.
 ``"grad_hessian"`` (Table 2; uses labels)
     The second-order Taylor expansion of the training loss,
 
@@ -77,8 +77,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, jacrev, vmap
 
-from . import curvature, nets
-from ._checks import as_generator, check_int
+from . import curvature, models
+from ._validation import as_generator, check_int
 from .progress import progress_bar
 
 __all__ = [
@@ -145,7 +145,7 @@ def _check_model(model):
 
 def _as_x(x):
     # validated like nets' inputs; numpy input is used in float64 here
-    t = nets._as_x(x)
+    t = models._as_x(x)
     return t if isinstance(x, torch.Tensor) else t.double()
 
 
@@ -160,7 +160,7 @@ def _as_y(y, n):
     return torch.from_numpy(np.ascontiguousarray(arr, dtype=np.int64))
 
 
-_check_device = nets._check_device
+_check_device = models._check_device
 
 
 # --------------------------------------------------------------------------------------
@@ -190,13 +190,13 @@ def importance_diagonal(model, x, y=None, *, kind="fisher", hessian_method="gaus
     ``"gradient"``
         :math:`h_i = \frac1n\sum_s (\partial_i \ell_s)^2`, :math:`\ell_s` the cross-entropy
         of sample :math:`s`. Closed form: ``loss="empirical_fisher"``; per sample:
-        :func:`infocompress.nets.hessian_diagonal` with ``method="fisher"``.
+        :func:`infocompress.curvature.hessian_diagonal` with ``method="fisher"``.
     ``"hessian"``
         Diagonal of the Hessian of :math:`\frac1n\sum_s \ell_s`
-        (:func:`infocompress.nets.hessian_diagonal`). ``hessian_method="gauss_newton"``
+        (:func:`infocompress.curvature.hessian_diagonal`). ``hessian_method="gauss_newton"``
         is exact for networks piecewise linear in each weight (ReLU, max-pool, linear and
-        convolution layers, as :func:`infocompress.nets.make_mlp` and
-        :func:`~infocompress.nets.make_convnet` build); ``"exact"`` uses one
+        convolution layers, as :func:`infocompress.models.make_mlp` and
+        :func:`~infocompress.models.make_convnet` build); ``"exact"`` uses one
         Hessian-vector product per coordinate and suits any small network.
     ``"grad_hessian"``
         ``h`` as for ``"hessian"`` and ``g`` the mean gradient
@@ -297,7 +297,7 @@ def _importance(model, xt, yt, kind, hessian_method, batch_size, dev, progress,
             h = _fisher_diag(model, xt, batch_size, dev, progress)
             return Importance(kind, h)
         method = "fisher" if kind == "gradient" else hessian_method
-        h = nets.hessian_diagonal(model, xt, yt, method=method, batch_size=batch_size,
+        h = curvature.hessian_diagonal(model, xt, yt, method=method, batch_size=batch_size,
                                   device=dev)
         h = {k: v.double() for k, v in h.items()}
         if kind != "grad_hessian":
@@ -308,7 +308,7 @@ def _importance(model, xt, yt, kind, hessian_method, batch_size, dev, progress,
         model.train(was_training)
 
 
-@nets._portable
+@models._portable
 def _closed_form_diag(model, x, y, kind, batch_size, dev):
     """Fisher ("cross_entropy") or empirical Fisher diagonal by the per-layer closed form."""
     model = model.to(dev)
@@ -316,7 +316,7 @@ def _closed_form_diag(model, x, y, kind, batch_size, dev):
         n_out = int(model(x[:1]).shape[-1])
     if y is None:  # the logit curvature diag(p) - pp^T of the Fisher involves no label
         y = torch.zeros(x.shape[0], dtype=torch.int64)
-    nets._check_labels_vs_logits(y, n_out)
+    models._check_labels_vs_logits(y, n_out)
     loss = "cross_entropy" if kind == "fisher" else "empirical_fisher"
     h = curvature.gauss_newton_diagonal(model, x, y.to(dev), loss=loss,
                                         batch_size=batch_size or 1024)
@@ -450,7 +450,7 @@ def _to_numpy(t, label, size):
 
 
 def _check_layers(model, layers):
-    names = nets.quantizable_parameters(model) if layers is None else list(layers)
+    names = models.quantizable_parameters(model) if layers is None else list(layers)
     named = dict(model.named_parameters())
     if not names:
         raise ValueError("no layer to compress (layers is empty or the model has none)")
@@ -494,7 +494,7 @@ def pruning_masks(model, ratio, importance, *, layers=None) -> dict:
     importance : Importance or dict of str to tensor
         From :func:`importance_diagonal` (a dict is read as ``h`` with ``g = None``).
     layers : sequence of str, optional
-        Parameter names to prune; default :func:`infocompress.nets.quantizable_parameters`.
+        Parameter names to prune; default :func:`infocompress.models.quantizable_parameters`.
 
     Returns
     -------
@@ -605,15 +605,15 @@ def quantize(model, n_clusters, importance, *, method="optimal", layers=None, rn
         From :func:`importance_diagonal`.
     method : {"optimal", "kmeans"}, default "optimal"
         ``"optimal"``: exact weighted 1-D k-means by dynamic programming,
-        :func:`infocompress.quantize.optimal_kmeans_1d`; ``"kmeans"``: Lloyd iterations,
-        :func:`infocompress.quantize.drhw_kmeans` with ``beta=0``.
+        :func:`infocompress.kmeans1d.optimal_kmeans_1d`; ``"kmeans"``: Lloyd iterations,
+        :func:`infocompress.kmeans.drhw_kmeans` with ``beta=0``.
     layers : sequence of str, optional
-        Parameter names; default :func:`infocompress.nets.quantizable_parameters`.
+        Parameter names; default :func:`infocompress.models.quantizable_parameters`.
     rng : None, int or numpy.random.Generator
         For ``"kmeans"`` initialisation (``"linear"`` and ``"quantile"`` are
         deterministic).
     init : {"linear", "quantile", "kmeans++"}, default "linear"
-        Initial centres of ``"kmeans"`` (see :func:`infocompress.quantize.drhw_kmeans`;
+        Initial centres of ``"kmeans"`` (see :func:`infocompress.kmeans.drhw_kmeans`;
         ``"quantile"`` with ``max_iter=30`` is the k-means of Bu et al.'s code).
     max_iter : int, default 100
         Lloyd iterations of ``"kmeans"``. Every iteration ends with the centres at the
@@ -643,7 +643,8 @@ def quantize(model, n_clusters, importance, *, method="optimal", layers=None, rn
     >>> torch.unique(q[0].weight).numel() <= 3
     True
     """
-    from . import quantize as qz
+    from .kmeans import drhw_kmeans
+    from .kmeans1d import optimal_kmeans_1d
 
     _check_model(model)
     if method not in ("optimal", "kmeans"):
@@ -660,9 +661,9 @@ def quantize(model, n_clusters, importance, *, method="optimal", layers=None, rn
         h = np.clip(h, 0.0, None)
         target = w if g is None else np.where(h > 0, w - g / np.where(h > 0, h, 1.0), w)
         if method == "optimal":
-            res = qz.optimal_kmeans_1d(target, K, h=h)
+            res = optimal_kmeans_1d(target, K, h=h)
         else:
-            res = qz.drhw_kmeans(target, h, K, beta=0.0, rng=gen, init=init,
+            res = drhw_kmeans(target, h, K, beta=0.0, rng=gen, init=init,
                                  max_iter=max_iter)
         w_hat = np.asarray(res.reconstruct(), dtype=float).reshape(tuple(named[name].shape))
         with torch.no_grad():
@@ -742,7 +743,7 @@ def orthogonality(model, compressed, importance, *, layers=None) -> dict:
     importance : Importance or dict of str to tensor
         Only ``h`` is used.
     layers : sequence of str, optional
-        Default :func:`infocompress.nets.quantizable_parameters`.
+        Default :func:`infocompress.models.quantizable_parameters`.
 
     Returns
     -------
@@ -816,7 +817,7 @@ def fisher_inner_products(model, compressed, x, *, layers=None, batch_size=1024,
     x : array-like or torch.Tensor of shape (n, ...)
         Inputs that define :math:`I_w` (e.g. the network's training images).
     layers : sequence of str, optional
-        Compressed tensors; default :func:`infocompress.nets.quantizable_parameters`.
+        Compressed tensors; default :func:`infocompress.models.quantizable_parameters`.
     batch_size : int, default 1024
     device : str or torch.device, default "cpu"
 
@@ -849,7 +850,7 @@ def fisher_inner_products(model, compressed, x, *, layers=None, batch_size=1024,
         model.train(was_training)
 
 
-@nets._portable
+@models._portable
 def _fisher_inner(model, compressed, xt, names, batch_size, dev, base=None):
     """``base``: optional (logits, J w) of the original network on ``xt`` (float64), from
     :func:`_logits_and_jw`, to save one Jacobian-vector product per batch."""
@@ -883,7 +884,7 @@ def _fisher_inner(model, compressed, xt, names, batch_size, dev, base=None):
     return {"orthogonality": o / n, "distortion": e / n}
 
 
-@nets._portable
+@models._portable
 def _logits_and_jw(model, xt, names, batch_size, dev):
     """Logits and J w (the Jacobian of the logits applied to the selected weights)."""
     from torch.func import jvp
@@ -922,8 +923,8 @@ def compare_objectives(models, data, *, kinds=("baseline", "fisher", "gradient",
     same ratio in every layer) and every number of clusters (:func:`quantize` with
     ``method="kmeans"``: the same :math:`K` in every layer), the compressed network's
     cross-entropy is measured on the model's own training images and on every test image,
-    as in :func:`infocompress.nets.compression_sweep`. For each objective and compression
-    type the result has the layout of a :func:`~infocompress.nets.compression_sweep`
+    as in :func:`infocompress.compression.compression_sweep`. For each objective and compression
+    type the result has the layout of a :func:`~infocompress.compression.compression_sweep`
     result, so that :func:`infocompress.sweeps.change` and
     :func:`~infocompress.sweeps.combine` compare objectives with paired, crossed standard
     errors; its ``"n_clusters"`` entry holds the sweep points (prune ratios or numbers of
@@ -1077,7 +1078,7 @@ def compare_objectives(models, data, *, kinds=("baseline", "fisher", "gradient",
 
 def _compare_member(model, x_tr, y_tr, x_te, y_te, hessian, settings):
     """Worker task of :func:`compare_objectives`: one model, every objective and point."""
-    with nets._OneThread():
+    with models._OneThread():
         return _compare_member_work(model, x_tr, y_tr, x_te, y_te, hessian, settings)
 
 
@@ -1102,7 +1103,7 @@ def _member_importances(model, xtr, ytr, hessian, kinds):
     return imps, fis, Importance("grad_hessian", fis.h, g)
 
 
-@nets._portable
+@models._portable
 def _compare_member_work(model, x_tr, y_tr, x_te, y_te, hessian, settings):
     dev = torch.device("cpu")
     model.eval()
@@ -1114,7 +1115,7 @@ def _compare_member_work(model, x_tr, y_tr, x_te, y_te, hessian, settings):
     x_f = xtr if settings["fisher_samples"] is None else xtr[:settings["fisher_samples"]]
     x_all, y_all, n_tr = torch.cat([xtr, xte]), torch.cat([ytr, yte]), len(ytr)
     dtype = next(model.parameters()).dtype
-    names = nets.quantizable_parameters(model)
+    names = models.quantizable_parameters(model)
 
     def forward(net):
         # small batches: ATen's convolution is much faster on them than on thousands
@@ -1126,7 +1127,7 @@ def _compare_member_work(model, x_tr, y_tr, x_te, y_te, hessian, settings):
     logp0 = torch.log_softmax(logits0[n_tr:].double(), dim=-1)
 
     def measure(logits):
-        nets._check_labels_vs_logits(y_all, logits.shape[-1])
+        models._check_labels_vs_logits(y_all, logits.shape[-1])
         loss = F.cross_entropy(logits, y_all, reduction="none").double().numpy()
         hit = (logits.argmax(dim=1) == y_all).numpy()
         return ({"train": float(loss[:n_tr].mean()), "test": float(loss[n_tr:].mean())},
@@ -1230,8 +1231,7 @@ def ensemble_comparison(ens, *, n_models=None, kinds=("baseline", "fisher", "gra
     >>> res["fisher"]["prune"]["loss"]["test"].shape  # (sweep points, networks)
     (1, 2)
     """
-    from . import cache
-    from . import quantize as qz
+    from . import cache, kmeans, kmeans1d
 
     n = ens.n_models if n_models is None else check_int(n_models, "n_models", low=1,
                                                          high=ens.n_models)
@@ -1241,8 +1241,8 @@ def ensemble_comparison(ens, *, n_models=None, kinds=("baseline", "fisher", "gra
     key = {"what": "importance comparison", "ensemble": cache.key_digest(ens.key),
            "n_models": n, "reuse_hessians": bool(reuse_hessians), **settings,
            "source": cache.source_digest(
-               sys.modules[__name__], curvature, qz, nets.quantizable_parameters,
-               nets._portable, nets._OneThread, nets._check_labels_vs_logits)}
+               sys.modules[__name__], curvature, kmeans, kmeans1d, models.quantizable_parameters,
+               models._portable, models._OneThread, models._check_labels_vs_logits)}
 
     def compute():
         hess = None

@@ -11,6 +11,14 @@ with the mean squared error loss. Inputs are stored column-wise as in the paper:
 shape ``(trials, d, n)`` and ``Y`` shape ``(trials, n)``, so that a whole Monte-Carlo
 experiment is one batched array computation. All rates are in nats.
 
+Besides the paper's formulas (Lemma 3, Propositions 1-2, Remark 2, Corollary 1, eqs.
+(24)-(27)), the module holds closed forms derived for this book: the exact law of the
+ERM's excess risk (:func:`erm_excess_risk_distribution`), the multivariate Student t law of
+the ERM weights and the KL divergence of Remark 2 (:func:`erm_weight_kl`,
+:func:`erm_weight_logpdf`); a ridge learner (:func:`ridge`), which does not minimise the
+empirical risk, so that the distortion (13) can be negative; and :func:`project_to_ball`,
+which makes a reconstruction set compact.
+
 References
 ----------
 .. [1] Y. Bu, W. Gao, S. Zou, V. V. Veeravalli, "Population risk improvement with model
@@ -20,14 +28,17 @@ References
 from __future__ import annotations
 
 import numpy as np
+from scipy import stats
+from scipy.special import digamma, gammaln
 
-from ._checks import (
+from ._validation import (
     as_finite_array,
     as_generator,
     check_int,
     check_n_gt_d_plus_1,
     check_nonnegative,
     check_positive,
+    check_real,
 )
 
 __all__ = [
@@ -35,14 +46,19 @@ __all__ = [
     "distortion_rate_upper",
     "empirical_risk",
     "erm",
+    "erm_excess_risk_distribution",
+    "erm_weight_kl",
+    "erm_weight_logpdf",
     "expected_empirical_risk_erm",
     "gen_error_bound",
     "gen_error_erm",
     "population_risk",
     "population_risk_bound",
+    "project_to_ball",
     "rate_distortion_lower",
     "rate_distortion_upper",
     "reconstruction_radius",
+    "ridge",
     "sample_datasets",
     "waterfilling_rate_distortion",
 ]
@@ -521,3 +537,241 @@ def waterfilling_rate_distortion(D, weight_var, data_var):
     from .waterfilling import waterfilling_rate_distortion as _wf
 
     return _wf(D, weight_var, data_var)
+
+
+# ----------------------------------------------------------------------------------------
+# linear regression: ridge, ERM laws, Oracle closed forms
+# ----------------------------------------------------------------------------------------
+def ridge(X, Y, lam) -> np.ndarray:
+    r"""Ridge regression :math:`W_\lambda = (XX^\top + n\lambda I)^{-1} XY`, batched.
+
+    It minimises :math:`L_S(w) + \lambda\lVert w\rVert_2^2`, not :math:`L_S`, so
+    :math:`\nabla L_S(W_\lambda) = -2\lambda W_\lambda \ne 0` and the distortion (13)
+    :math:`L_S(\hat w) - L_S(W_\lambda)` can be negative.
+
+    Parameters
+    ----------
+    X : array-like of shape (trials, d, n) or (d, n)
+    Y : array-like of shape (trials, n) or (n,)
+    lam : float
+        :math:`\lambda \ge 0` (0 is the ERM when :math:`XX^\top` is invertible).
+
+    Returns
+    -------
+    ndarray of shape (trials, d) or (d,)
+
+    References
+    ----------
+    Bu et al. (2021), Section 4.1: eq. (13) is a distortion only for an ERM.
+
+    Examples
+    --------
+    >>> X = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]])
+    >>> ridge(X, X.T @ np.array([2.0, -1.0]), 0.0)
+    array([ 2., -1.])
+    """
+    X = as_finite_array(X, "X", ndim=(2, 3))
+    Y = as_finite_array(Y, "Y", ndim=(1, 2))
+    if X.ndim - Y.ndim != 1 or X.shape[:-2] != Y.shape[:-1] or X.shape[-1] != Y.shape[-1]:
+        raise ValueError(
+            f"X of shape {X.shape} (trials, d, n) does not match Y of shape {Y.shape} (trials, n)"
+        )
+    lam = check_real(lam, "lam", nonnegative=True)
+    d, n = X.shape[-2:]
+    gram = X @ np.swapaxes(X, -1, -2) + n * lam * np.eye(d)
+    rhs = (X @ Y[..., None])[..., 0]
+    return np.linalg.solve(gram, rhs[..., None])[..., 0]
+
+
+def erm_excess_risk_distribution(d, n, noise_var=1.0):
+    r"""Exact law of the excess risk :math:`(W - w^*)^\top\Sigma_X(W - w^*)` of the ERM.
+
+    Whitening reduces to :math:`\Sigma_X = I`. Write :math:`X = U S V^\top`; then
+    :math:`W - w^* = U S^{-1} V^\top\varepsilon` with :math:`g = V^\top\varepsilon/\sigma'
+    \sim\mathcal N(0, I_d)` independent of :math:`X`, so
+    :math:`\lVert W - w^*\rVert^2 = \sigma'^2 g^\top (XX^\top)^{-1} g`. For a Wishart
+    :math:`XX^\top` with :math:`n` degrees of freedom and a fixed unit vector :math:`u`,
+    :math:`1/u^\top (XX^\top)^{-1}u \sim \chi^2_{n-d+1}`, independent of the direction of
+    :math:`g`; hence, with :math:`\nu = n - d + 1`,
+
+    .. math::
+
+        (W - w^*)^\top\Sigma_X(W - w^*) = \sigma'^2\,\frac{\chi^2_d}{\chi^2_\nu}
+        = \frac{\sigma'^2 d}{\nu}\, F_{d,\nu},
+
+    a scaled F law (independent of :math:`\Sigma_X` and :math:`w^*`). Its mean
+    :math:`\sigma'^2 d/(n-d-1)` gives Lemma 3; its moment of order :math:`p` is finite iff
+    :math:`p < \nu/2`, i.e. the variance is finite iff :math:`n > d + 3`.
+
+    Parameters
+    ----------
+    d, n : int
+        Dimension and sample size, ``n >= d`` (the ERM exists).
+    noise_var : float, default 1.0
+
+    Returns
+    -------
+    scipy.stats frozen distribution
+        ``scipy.stats.f(d, n - d + 1, scale=noise_var * d / (n - d + 1))``.
+
+    References
+    ----------
+    Bu et al. (2021), Lemma 3 and Appendix A; R. J. Muirhead, *Aspects of Multivariate
+    Statistical Theory*, Wiley (1982), Theorem 3.2.12.
+
+    Examples
+    --------
+    >>> dist = erm_excess_risk_distribution(50, 80)
+    >>> round(float(dist.mean()), 6)  # d / (n - d - 1)
+    1.724138
+    """
+    d = check_int(d, "d", low=1)
+    n = check_int(n, "n", low=1)
+    if n < d:
+        raise ValueError(f"the ERM needs n >= d, got n={n}, d={d}")
+    v = check_real(noise_var, "noise_var", positive=True)
+    nu = n - d + 1
+    return stats.f(d, nu, scale=v * d / nu)
+
+
+def erm_weight_kl(d, n) -> float:
+    r"""Closed-form :math:`\mathrm{KL}(P_W \,\|\, P_{W_G})` of Remark 2 for the ERM, in nats.
+
+    By the argument of :func:`erm_excess_risk_distribution`,
+    :math:`W - w^* = \sigma'\,\Sigma_X^{-1/2} g/\sqrt{\chi^2_\nu}` with independent
+    :math:`g\sim\mathcal N(0,I_d)` and :math:`\chi^2_\nu`, :math:`\nu = n-d+1`: the ERM is a
+    multivariate Student t vector with :math:`\nu` degrees of freedom and scale matrix
+    :math:`\Psi = (\sigma'^2/\nu)\Sigma_X^{-1}`. :math:`W_G` is the Gaussian with the same mean
+    and covariance :math:`\frac{\nu}{\nu-2}\Psi`. KL is invariant under the common affine map,
+    so it depends on :math:`(d, n)` only:
+
+    .. math::
+
+        \mathrm{KL} = \frac d2\ln\frac{2\pi e\,\nu}{\nu-2}
+        - \Bigl[\frac d2\ln(\nu\pi) + \ln\frac{\Gamma(\nu/2)}{\Gamma((\nu+d)/2)}
+        + \frac{\nu+d}2\Bigl(\psi\bigl(\tfrac{\nu+d}2\bigr) - \psi\bigl(\tfrac\nu2\bigr)\Bigr)
+        \Bigr],
+
+    the entropy of the Gaussian with the t law's covariance minus the entropy of the t law,
+    both for the scale matrix :math:`\Psi = I_d` (:math:`\psi` is the digamma function).
+
+    Parameters
+    ----------
+    d, n : int
+        Dimension and sample size with ``n > d + 1`` (finite covariance).
+
+    Returns
+    -------
+    float
+
+    References
+    ----------
+    Bu et al. (2021), Remark 2 and Appendix D, eq. (A17). The entropy of the multivariate t
+    law is in Kotz and Nadarajah (2004).
+
+    Examples
+    --------
+    >>> round(erm_weight_kl(50, 80), 4)
+    0.3653
+    >>> erm_weight_kl(2, 1000) < 1e-5
+    True
+    """
+    d, n = check_n_gt_d_plus_1(d, n)
+    nu = n - d + 1
+    h_t = (0.5 * d * np.log(np.pi) + gammaln(nu / 2) - gammaln((nu + d) / 2)
+           + 0.5 * (nu + d) * (digamma((nu + d) / 2) - digamma(nu / 2)))
+    h_g = 0.5 * d * np.log(2 * np.pi * np.e / (nu - 2))
+    return float(max(h_g - h_t, 0.0))
+
+
+def erm_weight_logpdf(w, w_star, n, *, sigma_x=None, noise_var=1.0) -> np.ndarray:
+    r"""Log-density of the ERM weights, a multivariate t law (see :func:`erm_weight_kl`).
+
+    .. math::
+
+        \ln p_W(w) = \ln\frac{\Gamma((\nu+d)/2)}{\Gamma(\nu/2)} - \frac d2\ln(\nu\pi)
+        - \frac12\ln\det\Psi - \frac{\nu+d}2\ln\Bigl(1 + \frac{\delta^\top\Psi^{-1}\delta}
+        \nu\Bigr),
+
+    :math:`\delta = w - w^*`, :math:`\Psi = (\sigma'^2/\nu)\Sigma_X^{-1}`.
+
+    Parameters
+    ----------
+    w : array-like of shape (..., d)
+    w_star : array-like of shape (d,)
+    n : int
+        Sample size, ``n >= d``.
+    sigma_x : None, float, array-like of shape (d,) or (d, d), optional
+    noise_var : float, default 1.0
+
+    Returns
+    -------
+    ndarray of shape (...)
+
+    References
+    ----------
+    Bu et al. (2021), Remark 2; Kotz and Nadarajah (2004), *Multivariate t Distributions and
+    Their Applications*, Chapter 1.
+
+    Examples
+    --------
+    In one dimension it is Student's t with :math:`\nu = n` and scale :math:`\sigma'/\sqrt n`:
+
+    >>> ref = stats.t.logpdf(0.2, df=3, scale=np.sqrt(1 / 3))
+    >>> bool(np.isclose(erm_weight_logpdf([0.2], [0.0], 3), ref))
+    True
+    """
+    w_star = as_finite_array(w_star, "w_star", ndim=1)
+    d = w_star.size
+    w = as_finite_array(w, "w")
+    if w.shape[-1:] != (d,):
+        raise ValueError(f"w of shape {w.shape} does not end in d={d}")
+    n = check_int(n, "n", low=d)
+    v = check_real(noise_var, "noise_var", positive=True)
+    cov = covariance_matrix(sigma_x, d)
+    nu = n - d + 1
+    delta = w - w_star
+    quad = np.einsum("...i,ij,...j->...", delta, cov, delta) * nu / v  # delta^T Psi^{-1} delta
+    logdet_psi = d * np.log(v / nu) - np.linalg.slogdet(cov)[1]
+    return (gammaln((nu + d) / 2) - gammaln(nu / 2) - 0.5 * d * np.log(nu * np.pi)
+            - 0.5 * logdet_psi - 0.5 * (nu + d) * np.log1p(quad / nu))
+
+
+def project_to_ball(w, center, radius) -> np.ndarray:
+    r"""Project each row of ``w`` onto the Euclidean ball :math:`\{u: \lVert u - c\rVert \le r\}`.
+
+    Post-processing a compressor's output this way makes the reconstruction set compact with
+    :math:`C(w^*) = r^2` when :math:`c = w^*` (eq. 20), and cannot increase
+    :math:`I(W;\hat W)` (data processing).
+
+    Parameters
+    ----------
+    w : array-like of shape (..., d)
+    center : array-like of shape (d,)
+    radius : float
+        :math:`r > 0`.
+
+    Returns
+    -------
+    ndarray of shape (..., d)
+
+    References
+    ----------
+    Bu et al. (2021), eq. (20) and Proposition 1 (compact reconstruction set).
+
+    Examples
+    --------
+    >>> project_to_ball([[3.0, 4.0], [0.3, 0.4]], [0.0, 0.0], 1.0)
+    array([[0.6, 0.8],
+           [0.3, 0.4]])
+    """
+    c = as_finite_array(center, "center", ndim=1)
+    w = as_finite_array(w, "w")
+    if w.shape[-1:] != c.shape:
+        raise ValueError(f"w of shape {w.shape} does not match center of shape {c.shape}")
+    r = check_real(radius, "radius", positive=True)
+    diff = w - c
+    norm = np.linalg.norm(diff, axis=-1, keepdims=True)
+    inside = norm <= r
+    factor = np.where(inside, 1.0, r / np.where(inside, 1.0, norm))
+    return c + diff * factor

@@ -35,7 +35,7 @@ from scipy.spatial import cKDTree
 from scipy.spatial.distance import cdist
 from scipy.special import digamma, entr
 
-from ._checks import as_finite_array, as_generator, check_int, check_nonnegative
+from ._validation import as_finite_array, as_generator, check_int, check_nonnegative
 
 __all__ = [
     "discrete_entropy",

@@ -26,7 +26,7 @@ import numpy as np
 from scipy.special import logsumexp
 from scipy.stats import norm
 
-from ._checks import as_finite_array, check_int, check_nonnegative, check_positive
+from ._validation import as_finite_array, check_int, check_nonnegative, check_positive
 
 __all__ = [
     "BlahutArimotoResult",

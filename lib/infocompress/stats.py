@@ -5,7 +5,9 @@ Three designs occur:
 
 * i.i.d. draws (Monte-Carlo trials): :func:`mean_se`;
 * paired differences over models, each model measured before and after compression:
-  :func:`paired`;
+  :func:`paired` (models on the first axis); paired differences over Monte-Carlo trials,
+  two compressors applied to the same trials: :func:`paired_difference` (trials on the
+  last axis);
 * a *crossed* design, models x test samples: the population risk of a network is
   estimated on a finite test set shared by all models, so a mean over models has two
   sources of error, the models (training subsets and initialisations) and the test
@@ -34,9 +36,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_finite_array
+from ._validation import as_finite_array
 
-__all__ = ["crossed_se", "mean_se", "paired"]
+__all__ = ["crossed_se", "mean_se", "paired", "paired_difference"]
 
 
 def mean_se(x, axis=0):
@@ -108,6 +110,46 @@ def paired(a, b=None):
             raise ValueError(f"a and b must have one shape, got {a.shape} and {b.shape}")
         a = a - b
     return mean_se(a, axis=0)
+
+
+def paired_difference(a, b):
+    r"""Mean and standard error of the per-trial difference ``a - b``.
+
+    Both arrays hold per-trial values along their last axis, computed on the **same**
+    trials, so the SE of the difference is the sample standard deviation of ``a - b``
+    over :math:`\sqrt{\text{trials}}`; it is usually much smaller than the SEs of ``a``
+    and ``b`` separately because the common noise of the training set cancels.
+
+    Parameters
+    ----------
+    a, b : array-like of shape (..., trials)
+        Per-trial values; broadcast against each other.
+
+    Returns
+    -------
+    mean, se : float or ndarray of shape (...)
+
+    Raises
+    ------
+    ValueError
+        If the trial axes differ, there are fewer than 2 trials or values are not finite.
+
+    Examples
+    --------
+    >>> m, s = paired_difference([1.0, 2.0, 3.0], [0.0, 1.0, 2.0])
+    >>> float(m), float(s)
+    (1.0, 0.0)
+    """
+    a = as_finite_array(a, "a")
+    b = as_finite_array(b, "b")
+    if a.ndim == 0 or b.ndim == 0 or a.shape[-1] != b.shape[-1]:
+        raise ValueError(
+            f"a and b must hold the same trials on their last axis, got shapes {a.shape} "
+            f"and {b.shape}"
+        )
+    if a.shape[-1] < 2:
+        raise ValueError(f"need at least 2 trials for a standard error, got {a.shape[-1]}")
+    return mean_se(a - b, axis=-1)
 
 
 def crossed_se(d):

@@ -54,7 +54,7 @@ def claim_range(results, low, high):
     Parameters
     ----------
     results : dict or sequence of dict
-        :func:`infocompress.nets.compression_sweep` results over the same ``n_clusters``.
+        :func:`infocompress.compression.compression_sweep` results over the same ``n_clusters``.
     low, high : float
         Bounds of the range in percent, ``0 <= low <= high``.
 
@@ -116,7 +116,7 @@ def change_rows(table, res, reference, indices, quantity, relation, *, bound=0.0
     table : infocompress.checks.CheckTable
         Table the rows are added to.
     res : dict
-        A :func:`~infocompress.nets.compression_sweep` result (with per-sample test
+        A :func:`~infocompress.compression.compression_sweep` result (with per-sample test
         losses for ``"test"`` and ``"gen"``).
     reference : dict or None
         A sweep of the same networks, K grid and test set, or None for the uncompressed

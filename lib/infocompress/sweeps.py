@@ -1,6 +1,6 @@
 r"""Reading compression sweeps: risk changes with honest standard errors, summary tables.
 
-:func:`infocompress.nets.compression_sweep` measures, for every model of an ensemble and
+:func:`infocompress.compression.compression_sweep` measures, for every model of an ensemble and
 every number of clusters K, the empirical risk :math:`L_S` (each model on its own training
 images), the test cross-entropy that estimates the population risk :math:`L_\mu`, and,
 with ``per_sample=("test",)``, the cross-entropy of every test image. This module turns
@@ -139,7 +139,7 @@ def combine(res, groups):
     Parameters
     ----------
     res : dict
-        A :func:`~infocompress.nets.compression_sweep` result (with per-sample test losses
+        A :func:`~infocompress.compression.compression_sweep` result (with per-sample test losses
         if test-set quantities will be compared).
     groups : sequence of sequences of int
         Indices into ``res["n_clusters"]``.
@@ -193,7 +193,7 @@ def summary_frame(res, *, reference=None):
     Parameters
     ----------
     res : dict
-        A :func:`~infocompress.nets.compression_sweep` result with per-sample test losses.
+        A :func:`~infocompress.compression.compression_sweep` result with per-sample test losses.
     reference : tuple (result, i or None), optional
         What the changes are measured against; default the uncompressed models of ``res``.
 

@@ -33,7 +33,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._checks import as_finite_array, as_generator, check_nonnegative
+from ._validation import as_finite_array, as_generator, check_nonnegative
 
 __all__ = [
     "OptimalGaussianCompressor",

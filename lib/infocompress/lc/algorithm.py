@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._checks import as_finite_array, check_int, check_nonnegative
+from .._validation import as_finite_array, check_int, check_nonnegative
 from ..progress import progress_bar
 from .compression import Compression, CompressionTask
 

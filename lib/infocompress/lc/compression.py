@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._checks import as_finite_array, check_int
+from .._validation import as_finite_array, check_int
 
 __all__ = [
     "AdaptiveQuantization",
@@ -221,10 +221,10 @@ class AdaptiveQuantization(Compression):
     n_clusters : int
         Codebook size ``K >= 1``.
     exact : bool, default False
-        ``False``: Lloyd's algorithm (:func:`infocompress.quantize.drhw_kmeans`), warm-started
+        ``False``: Lloyd's algorithm (:func:`infocompress.kmeans.drhw_kmeans`), warm-started
         from the previous codebook when one is passed to :meth:`compress` (as in the LC
         algorithm); a local optimum. ``True``: the exact 1-D optimum by dynamic programming
-        (:func:`infocompress.quantize.optimal_kmeans_1d`).
+        (:func:`infocompress.kmeans1d.optimal_kmeans_1d`).
     max_iter : int, default 100
         Maximum Lloyd iterations (``exact=False``).
 
@@ -271,11 +271,12 @@ class AdaptiveQuantization(Compression):
             raise ValueError(
                 f"n_clusters must be <= the number of weights {w.size}, got {self.n_clusters}"
             )
-        from .. import quantize
+        from ..kmeans import drhw_kmeans
+        from ..kmeans1d import optimal_kmeans_1d
 
         flat = w.ravel()
         if self.exact:
-            res = quantize.optimal_kmeans_1d(flat, self.n_clusters)
+            res = optimal_kmeans_1d(flat, self.n_clusters)
         else:
             init = "linear"
             if theta0 is not None:
@@ -285,8 +286,8 @@ class AdaptiveQuantization(Compression):
                         f"theta0.codebook must have shape ({self.n_clusters},), "
                         f"got {init.shape}"
                     )
-            res = quantize.drhw_kmeans(flat, None, self.n_clusters, init=init,
-                                       max_iter=self.max_iter)
+            res = drhw_kmeans(flat, None, self.n_clusters, init=init,
+                              max_iter=self.max_iter)
         codebook = np.sort(np.asarray(res.centers, dtype=float).ravel())
         # a final assignment step (each weight to its nearest codeword) and centre update;
         # each can only lower the distortion ||w - Delta(theta)||^2 of the k-means result

@@ -15,7 +15,7 @@ three compressed models (Carreira-Perpiñán 2017, sections 4.2 and 6.2):
 :func:`compare_methods` does it for one network and one compression;
 :func:`compare_methods_ensemble` for the first networks of an ensemble and several
 compressions, one network and compression per worker process. The result has the layout of
-a compression sweep (:func:`infocompress.nets.compression_sweep`), with one "K" per
+a compression sweep (:func:`infocompress.compression.compression_sweep`), with one "K" per
 (compression, method) pair, so :func:`infocompress.sweeps.change` and
 :func:`infocompress.sweeps.combine` apply to it; :func:`change` adds the test error rate
 with the crossed SE over networks and test images.
@@ -28,7 +28,7 @@ import time
 
 import numpy as np
 
-from .._checks import as_generator, check_int
+from .._validation import as_generator, check_int
 from .algorithm import lc_algorithm
 from .compression import (
     AdaptiveQuantization,
@@ -192,7 +192,7 @@ def compare_methods(model, train, test, compression, *, mus, lr=0.01, momentum=0
     Examples
     --------
     >>> import torch
-    >>> from infocompress.nets import make_mlp
+    >>> from infocompress.models import make_mlp
     >>> rng = np.random.default_rng(0)
     >>> x = rng.normal(size=(40, 8, 8)).astype(np.float32); y = rng.integers(0, 10, 40)
     >>> net = make_mlp((8,), rng=0)
@@ -318,7 +318,7 @@ def compare_methods_ensemble(models, x_pool, y_pool, subsets, x_test, y_test, ta
 
     Examples
     --------
-    >>> from infocompress.nets import make_mlp
+    >>> from infocompress.models import make_mlp
     >>> rng = np.random.default_rng(0)
     >>> x = rng.normal(size=(60, 8, 8)).astype(np.float32); y = rng.integers(0, 10, 60)
     >>> nets_ = [make_mlp((8,), rng=s) for s in range(2)]

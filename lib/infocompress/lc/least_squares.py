@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._checks import (
+from .._validation import (
     as_finite_array,
     as_generator,
     check_int,

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call
 
-from .._checks import as_finite_array, as_generator, check_int, check_nonnegative
+from .._validation import as_finite_array, as_generator, check_int, check_nonnegative
 from ..progress import progress_bar
 from .algorithm import _Groups
 from .compression import BinarizedTheta, LowRankTheta, PrunedTheta, QuantizedTheta
@@ -145,7 +145,7 @@ class _Training:
     """Context of one training run: ``model.train()`` (dropout on) and torch's global
     generator (dropout masks) seeded from ``seed`` inside :func:`torch.random.fork_rng`, so
     the run is reproducible in any process and leaves the global state as it was; oneDNN
-    is switched off as in :func:`infocompress.nets.train` (portable numerics)."""
+    is switched off as in :func:`infocompress.training.train` (portable numerics)."""
 
     def __init__(self, model, seed):
         self.model, self.seed = model, int(seed)

@@ -85,3 +85,17 @@ def check_n_gt_d_plus_1(d: int, n: int) -> tuple[int, int]:
     if n <= d + 1:
         raise ValueError(f"the formula needs n > d + 1, got n={n} with d={d}")
     return d, n
+
+
+def check_real(x, name: str, *, positive=False, nonnegative=False) -> float:
+    """``x`` as a finite Python float, or a ValueError naming ``name``.
+
+    ``x`` must be a real scalar (a 0-d array is accepted, a sequence or string is not);
+    ``positive`` / ``nonnegative`` add the sign condition.
+    """
+    arr = as_finite_array(x, name, ndim=0)
+    if positive:
+        check_positive(arr, name)
+    if nonnegative:
+        check_nonnegative(arr, name)
+    return float(arr)
