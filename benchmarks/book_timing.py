@@ -25,6 +25,8 @@ Usage, from the repository root::
     python -m benchmarks.book_timing --notebooks rd_one_page.ipynb
     python -m benchmarks.book_timing --out /tmp/book_timing.json
     python -m benchmarks.book_timing --cold               # from an empty cache
+    python -m benchmarks.book_timing --cold --inplace --keep-cache ~/.cache/infocompress
+                          # refresh the stored outputs from a cold start, keep the cache
 
 By default the chapters use the on-disk cache as it is (a *warm* run when the book has been
 executed before: trained ensembles, Hessians and sweeps are loaded, not recomputed); the
@@ -189,6 +191,9 @@ def main(argv=None) -> int:
                         help="notebook file names to skip")
     parser.add_argument("--cold", action="store_true",
                         help="start from an empty cache folder shared by the notebooks of the run")
+    parser.add_argument("--keep-cache", default=None, metavar="DIR",
+                        help="with --cold: use DIR (which must be empty or absent) as the cold "
+                             "cache folder and keep it afterwards, warm for later runs")
     parser.add_argument("--out", default=None,
                         help="output JSON file (default: benchmarks/results/book_timing.json, "
                              "book_timing_cold.json with --cold)")
@@ -199,7 +204,16 @@ def main(argv=None) -> int:
         paths = sorted(NOTEBOOKS.glob("*.ipynb"))
     paths = [p for p in paths if p.name not in set(args.exclude)]
     records = []
-    cache = Path(tempfile.mkdtemp(prefix="infocompress-cold-")) if args.cold else None
+    if args.keep_cache and not args.cold:
+        parser.error("--keep-cache needs --cold")
+    cache = None
+    if args.cold and args.keep_cache:
+        cache = Path(args.keep_cache)
+        if cache.exists() and any(cache.iterdir()):
+            parser.error(f"--keep-cache {cache} is not empty: a cold run needs an empty folder")
+        cache.mkdir(parents=True, exist_ok=True)
+    elif args.cold:
+        cache = Path(tempfile.mkdtemp(prefix="infocompress-cold-"))
     try:
         for path in paths:
             log(f"book: {path.name}")
@@ -208,7 +222,7 @@ def main(argv=None) -> int:
                 f"{rec.get('kernel_peak_rss_mib', float('nan')):.0f} MiB")
             records.append(rec)
     finally:
-        if cache is not None:
+        if cache is not None and not args.keep_cache:
             shutil.rmtree(cache, ignore_errors=True)
     payload = {
         "benchmark": "book_timing",

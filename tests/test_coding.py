@@ -169,7 +169,7 @@ def test_entropy_needs_positive_total():
 @pytest.mark.parametrize(
     ("labels", "k", "kw", "match"),
     [
-        ([0, 1, 3], 3, {}, "layer 0.*got 3"),
+        ([0, 1, 3], 3, {}, r"labels_per_layer\[0\].*got 3"),
         ([0, -1], 3, {}, "got -1"),
         ([0.5, 1.0], 3, {}, "integers"),
         ([np.array([0, 1]), np.array([], dtype=int)], 2, {}, "layer 1 .*empty"),

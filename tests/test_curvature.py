@@ -129,3 +129,36 @@ def test_errors():
     with pytest.raises(ValueError, match="Linear/Conv2d"):
         nets.hessian_diagonal(nn.Sequential(nn.Linear(4, 2), nn.LayerNorm(2)), x.numpy(),
                               y.numpy(), method="gauss_newton_squared")
+
+
+@pytest.mark.parametrize("method", ["gauss_newton", "fisher"])
+def test_hessian_diagonal_algorithms_agree(method):
+    """The closed form and per-sample gradients give one diagonal, in the requested dtype."""
+    model = nets.make_mlp((6,), rng=3).double()
+    x, y = _data(25, (8, 8), seed=4)
+    closed = curvature.hessian_diagonal(model, x, y, method=method, algorithm="closed_form")
+    per = curvature.hessian_diagonal(model, x, y, method=method, algorithm="per_sample")
+    auto = curvature.hessian_diagonal(model, x, y, method=method)
+    for k in closed:
+        torch.testing.assert_close(closed[k], per[k], rtol=1e-9, atol=1e-12)
+        torch.testing.assert_close(auto[k], closed[k], rtol=1e-9, atol=1e-12)
+    f32 = curvature.hessian_diagonal(model.float(), x.float(), y, method=method,
+                                     dtype=torch.float64)
+    assert all(v.dtype == torch.float64 for v in f32.values())
+
+
+def test_hessian_diagonal_rejects_impossible_algorithms():
+    x, y = _data(5, (3,), seed=1, n_classes=3)
+    odd = nn.Sequential(nn.Linear(3, 4), nn.LayerNorm(4), nn.Linear(4, 3)).double()
+    with pytest.raises(ValueError, match="algorithm='closed_form'"):
+        curvature.hessian_diagonal(odd, x, y, algorithm="closed_form")
+    lin = nn.Sequential(nn.Linear(3, 3)).double()
+    with pytest.raises(ValueError, match="algorithm='closed_form'"):
+        curvature.hessian_diagonal(lin, x, y, method="exact", algorithm="closed_form")
+    with pytest.raises(ValueError, match="gauss_newton_squared"):
+        curvature.hessian_diagonal(lin, x, y, method="gauss_newton_squared",
+                                   algorithm="per_sample")
+    with pytest.raises(ValueError, match="algorithm must be one of"):
+        curvature.hessian_diagonal(lin, x, y, algorithm="fast")
+    with pytest.raises(ValueError, match="dtype"):
+        curvature.hessian_diagonal(lin, x, y, dtype="float64")

@@ -262,7 +262,11 @@ def test_value_errors():
     with pytest.raises(ValueError, match="y must have shape"):
         importance_diagonal(net, x, y[:3], kind="hessian")
     with pytest.raises(ValueError, match="integer"):
-        importance_diagonal(net, x, np.zeros(12), kind="hessian")
+        importance_diagonal(net, x, np.full(12, 0.5), kind="hessian")
+    # integral floats are labels, as everywhere in the library (infocompress.models)
+    a = importance_diagonal(net, x, np.zeros(12), kind="hessian")
+    b = importance_diagonal(net, x, np.zeros(12, dtype=int), kind="hessian")
+    assert all(torch.equal(a.h[k], b.h[k]) for k in a.h)
     with pytest.raises(ValueError, match="finite"):
         importance_diagonal(net, torch.full((2, 3), float("nan")), kind="fisher")
     with pytest.raises(ValueError, match="hessian_method"):

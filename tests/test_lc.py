@@ -576,7 +576,7 @@ def test_compare_methods_cached_hits_and_matches_by_network(tmp_path, monkeypatc
     for bad in ([], [0, 0], [3]):
         with pytest.raises(ValueError, match="networks"):
             lc.compare_methods_cached(ens, bad, tasks, rng=5, **kw)
-    with pytest.raises(ValueError, match="methods"):
+    with pytest.raises(ValueError, match="b must be one of"):
         lc.pooled_change(a, "LC", "nope", "train")
 
 

@@ -579,7 +579,7 @@ def test_complement_subsets():
     comp = nets.complement_subsets(sub, 6)
     np.testing.assert_array_equal(comp, [[1, 3, 5], [0, 2, 4]])
     for bad, match in (([[0, 0]], "repeat"), ([[0, 6]], "indices"), ([[0, 1, 2]], "leave"),
-                       ([0, 1], "2-D")):
+                       ([0, 1], "subsets")):
         with pytest.raises(ValueError, match=match):
             nets.complement_subsets(bad, 3 if match == "leave" else 6)
 

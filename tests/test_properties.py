@@ -1097,9 +1097,11 @@ def test_check_table_decisions(theory, estimate, se, n_se):
     else:
         with pytest.raises(AssertionError):
             t.verify()
-    # a NaN estimate never passes
-    assert not t.close("nan", theory, float("nan"), se)
-    assert not t.upper("nan", theory, float("nan"), se)
+    # a NaN estimate is refused (it would otherwise be a silently failing row)
+    with pytest.raises(ValueError, match="estimate"):
+        t.close("nan", theory, float("nan"), se)
+    with pytest.raises(ValueError, match="estimate"):
+        t.upper("nan", theory, float("nan"), se)
 
 
 @PROPS
@@ -1340,7 +1342,7 @@ BAD_CALLS = [
     ("optimal_kmeans_1d h<0", lambda: optimal_kmeans_1d(_ok_kmeans(), 2, h=[1, 1, -1e-9, 1]),
      "h"),
     ("optimal_kmeans_1d w 2-D", lambda: optimal_kmeans_1d(np.ones((2, 2)), 1), "w"),
-    ("optimal_kmeans_1d empty", lambda: optimal_kmeans_1d([], 1), "n_clusters"),
+    ("optimal_kmeans_1d empty", lambda: optimal_kmeans_1d([], 1), "w"),
     ("hw_distortion shape", lambda: hw_distortion([1.0, 2.0], [1.0]), "w_hat"),
     ("hw_distortion h<0", lambda: hw_distortion([1.0, 2.0], [1.0, 2.0], h=[1, -1]), "h"),
     ("centers_diameter 3-D", lambda: centers_diameter(np.ones((1, 1, 1))), "centers"),
@@ -1350,13 +1352,15 @@ BAD_CALLS = [
     ("huffman counts 2-D", lambda: coding.huffman_code_lengths([[1, 2]]), "counts"),
     ("huffman_code counts<0", lambda: coding.huffman_code([3, -2]), "counts"),
     ("entropy_bits zero", lambda: coding.entropy_bits([0, 0]), "counts"),
-    ("compression_ratio label>=K", lambda: coding.compression_ratio([0, 2], 2), "labels"),
-    ("compression_ratio label<0", lambda: coding.compression_ratio([0, -1], 2), "labels"),
+    ("compression_ratio label>=K", lambda: coding.compression_ratio([0, 2], 2),
+     "labels_per_layer"),
+    ("compression_ratio label<0", lambda: coding.compression_ratio([0, -1], 2),
+     "labels_per_layer"),
     ("compression_ratio empty", lambda: coding.compression_ratio([], 2), "labels_per_layer"),
     ("compression_ratio empty layer", lambda: coding.compression_ratio([[0], []], 2),
      "labels_per_layer"),
     ("compression_ratio float labels", lambda: coding.compression_ratio([0.5, 1.0], 2),
-     "labels"),
+     "labels_per_layer"),
     ("compression_ratio K=0", lambda: coding.compression_ratio([0, 0], 0), "n_clusters"),
     ("compression_ratio K list", lambda: coding.compression_ratio([[0], [0]], [2]),
      "n_clusters"),
@@ -1660,8 +1664,8 @@ def test_nonfinite_anywhere_raises_value_error_naming_the_argument(case, name, s
         warnings.simplefilter("error")
         with pytest.raises(ValueError) as exc:
             call(args)
-    assert _names_argument(str(exc.value), "labels" if case == "compression_ratio" else name), (
-        case, name, str(exc.value))
+    expected = "labels_per_layer" if case == "compression_ratio" else name
+    assert _names_argument(str(exc.value), expected), (case, name, str(exc.value))
 
 
 @PROPS

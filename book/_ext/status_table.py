@@ -247,6 +247,9 @@ class CheckAudit(Directive):
         ]
         container = nodes.container(classes=["check-audit"])
         lines.append("```")
+        if not count:  # no stored chapter has published a verified table
+            lines = ["No stored chapter output holds a published check table (execute the "
+                     "notebooks to fill this table)."]
         if flagged:
             lines += ["", "Rows whose theory value is computed from the sample they are compared "
                       "with, as declared by the chapters:", ""]

@@ -38,6 +38,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ._validation import IsCallable, Options, PathLike, validate_params
+
 __all__ = ["CACHE_ENV_VAR", "LOG_ENV_VAR", "cache_dir", "cached", "key_digest", "source_digest"]
 
 #: Environment variable naming the cache folder (``off`` disables the cache).
@@ -88,7 +90,7 @@ def _canonical(obj):
         return obj.item()
     if isinstance(obj, (str, int, float, bool)) or obj is None:
         return obj
-    raise ValueError(f"cache keys hold numbers, strings, lists, dicts and arrays; got "
+    raise ValueError(f"key must hold numbers, strings, lists, dicts and arrays only; got a "
                      f"{type(obj).__name__}")
 
 
@@ -135,6 +137,10 @@ def source_digest(*objects) -> str:
     import inspect
     import types
 
+    for obj in objects:
+        if not (isinstance(obj, types.ModuleType) or inspect.isclass(obj) or callable(obj)):
+            raise ValueError(f"objects must be modules, functions or classes, got "
+                             f"{type(obj).__name__} {obj!r:.40}")
     h = hashlib.sha256()
     for obj in objects:
         if isinstance(obj, types.ModuleType):
@@ -208,6 +214,7 @@ def _read_checked(path: Path):
     return payload
 
 
+@validate_params(compute=IsCallable(), directory=Options(None, PathLike()))
 def cached(name, key, compute, *, directory=None):
     """Return ``compute()``, from the cache if an intact entry for ``key`` exists.
 

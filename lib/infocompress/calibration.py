@@ -23,7 +23,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import as_finite_array
+from ._validation import (
+    DataPair,
+    Options,
+    Real,
+    Reals,
+    TorchModule,
+    as_finite_array,
+    validate_params,
+)
 
 __all__ = ["cross_entropy", "fit_temperature", "temperature_study"]
 
@@ -50,6 +58,7 @@ def _ce(z, y, inv_t):
     return lse - s[np.arange(len(y)), y]
 
 
+@validate_params(temperature=Real(low=0, low_open=True))
 def cross_entropy(logits, y, *, temperature=1.0, per_sample=False):
     r"""Cross-entropy (nats) of ``softmax(logits / temperature)`` at the labels ``y``.
 
@@ -84,6 +93,7 @@ def cross_entropy(logits, y, *, temperature=1.0, per_sample=False):
     return out if per_sample else float(out.mean())
 
 
+@validate_params(bounds=Reals(low=0, low_open=True))
 def fit_temperature(logits, y, *, bounds=(1e-2, 1e2)):
     r"""The temperature that minimises the cross-entropy of ``(logits, y)``.
 
@@ -132,6 +142,8 @@ def fit_temperature(logits, y, *, bounds=(1e-2, 1e2)):
     return float(np.exp(res.x))
 
 
+@validate_params(model=TorchModule(), held_out=DataPair(), test=DataPair(),
+                 train=Options(None, DataPair()))
 def temperature_study(model, held_out, test, train=None):
     """Fit a temperature on held-out data and evaluate a network with and without it.
 

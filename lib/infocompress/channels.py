@@ -35,13 +35,14 @@ from scipy import stats
 from scipy.special import entr
 
 from ._validation import (
+    ArrayLike,
     as_finite_array,
     as_generator,
     check_int,
     check_n_gt_d_plus_1,
     check_nonnegative,
-    check_positive,
     check_real,
+    validate_params,
 )
 from .generalization import ProbitLinearLoss
 from .linreg import covariance_matrix, reconstruction_radius
@@ -102,13 +103,14 @@ class OracleChannel:
     13.113112
     """
 
+    @validate_params(w_star=ArrayLike(ndim=1, nonempty=True))
     def __init__(self, w_star, n, D, *, sigma_x=None, noise_var=1.0):
         self.w_star = as_finite_array(w_star, "w_star", ndim=1)
         self.d = self.w_star.size
         self.n = check_int(n, "n", low=1)
         check_n_gt_d_plus_1(self.d, self.n)
-        self.noise_var = float(check_positive(noise_var, "noise_var"))
-        self.D = float(check_nonnegative(D, "D"))
+        self.noise_var = check_real(noise_var, "noise_var", positive=True)
+        self.D = check_real(D, "D", nonnegative=True)
         d_max = self.d * self.noise_var / self.n
         if self.D > d_max:
             raise ValueError(
@@ -360,7 +362,8 @@ class NoisyMeanLearner:
     .. math:: I(S;W) = I(\bar Z; W) = \tfrac12 \ln\Bigl(1 + \frac{s^2}{n\tau^2}\Bigr),
 
     infinite for the deterministic learner :math:`\tau = 0`. For the loss
-    :class:`ProbitLinearLoss` the generalization error of any :math:`\hat W = q(\bar Z + \xi)`
+    :class:`~infocompress.generalization.ProbitLinearLoss` the generalization error of any
+    :math:`\hat W = q(\bar Z + \xi)`
     follows from Stein's lemma: with :math:`v = s^2/n + \tau^2`,
 
     .. math::

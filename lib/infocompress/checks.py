@@ -65,6 +65,8 @@ import os
 import warnings
 from dataclasses import dataclass, field
 
+from ._validation import Instance, Integer, OneOf, Options, Real, validate_params
+
 __all__ = [
     "PERTURB_ENV",
     "PERTURB_JSON_ENV",
@@ -83,6 +85,8 @@ PERTURB_JSON_ENV = "INFOCOMPRESS_PERTURB_JSON"
 _REL = {"close": "≈", "upper": "≤", "lower": "≥"}
 
 
+@validate_params(n_se=Real(low=0, low_open=True, allow_inf=True),
+                 df=Options(None, Real(low=1)), n_tests=Integer(low=1))
 def false_alarm_probability(n_se: float, *, two_sided: bool = True, df=None,
                             n_tests: int = 1) -> float:
     """Probability that an estimate falls more than ``n_se`` SE from its mean by chance.
@@ -129,6 +133,7 @@ def false_alarm_probability(n_se: float, *, two_sided: bool = True, df=None,
     return min(1.0, n_tests * p)
 
 
+@validate_params(n_draws=Integer(low=1), n_se=Real(low=0, low_open=True, allow_inf=True))
 def n_se_for_max(n_draws: int, *, n_se: float = 5.0, two_sided: bool = True) -> float:
     """Tolerance at which the worst of ``n_draws`` Gaussian checks has the false-alarm
     probability of a single check at ``n_se`` (Bonferroni).
@@ -161,6 +166,9 @@ def n_se_for_max(n_draws: int, *, n_se: float = 5.0, two_sided: bool = True) -> 
     return float(-ndtri(p / 2.0 if two_sided else p))
 
 
+@validate_params(kind=OneOf("close", "upper", "lower"),
+                 n_se=Real(low=0, low_open=True, allow_inf=True),
+                 n_draws=Options(None, Integer(low=1)))
 def false_alarm_of(kind: str, n_se: float, *, se_kind: str = "mc", n_draws=None) -> float:
     """False-alarm probability of one row from how its SE was obtained.
 
@@ -219,15 +227,18 @@ def perturbations_from_env(value=None) -> tuple[float, ...]:
     >>> perturbations_from_env("+0.1,-0.1")
     (0.1, -0.1)
     """
-    raw = (os.environ.get(PERTURB_ENV, "") if value is None else str(value)).strip()
+    if value is not None and not isinstance(value, str):
+        raise ValueError(f"value must be a string such as '+0.1,-0.1', got {value!r}")
+    where = PERTURB_ENV if value is None else f"value (for {PERTURB_ENV})"
+    raw = (os.environ.get(PERTURB_ENV, "") if value is None else value).strip()
     if not raw:
         return ()
     try:
         eps = tuple(float(x) for x in raw.split(","))
     except ValueError:
-        raise ValueError(f"{PERTURB_ENV} must be comma-separated numbers, got {raw!r}") from None
+        raise ValueError(f"{where} must be comma-separated numbers, got {raw!r}") from None
     if not all(math.isfinite(e) and e > -1 for e in eps):
-        raise ValueError(f"{PERTURB_ENV} values must be finite and > -1, got {raw!r}")
+        raise ValueError(f"{where} values must be finite and > -1, got {raw!r}")
     return eps
 
 
@@ -289,6 +300,12 @@ class Check:
     n_draws: int | None = None
     same_sample: str | None = None
     declared: bool = False
+
+    def __post_init__(self):
+        for name, constraint in (("theory", Real(allow_inf=True)),
+                                 ("estimate", Real(allow_inf=True)), ("se", Real(low=0)),
+                                 ("n_se", Real(low=0, low_open=True, allow_inf=True))):
+            constraint.check(getattr(self, name), name)
 
     @property
     def z(self) -> float:
@@ -401,8 +418,9 @@ class CheckTable:
     _published: int = field(default=0, init=False, repr=False)
 
     def __post_init__(self):
-        if not (self.n_se > 0 and math.isfinite(self.n_se)):
-            raise ValueError(f"n_se must be finite and > 0, got {self.n_se}")
+        Instance(str, description="a string").check(self.title, "title")
+        Real(low=0, low_open=True).check(self.n_se, "n_se")
+        Options(None, Integer(low=1)).check(self.n_draws, "n_draws")
         if self.se_kind is not None:
             _check_se_kind(self.se_kind, self.n_draws)
         elif self.n_draws is not None:
@@ -443,6 +461,11 @@ class CheckTable:
         )
         return bool(passed)
 
+    @validate_params(name=Instance(str, description="a string"), theory=Real(allow_inf=True),
+                     estimate=Real(allow_inf=True), se=Real(low=0),
+                     n_se=Options(None, Real(low=0, low_open=True, allow_inf=True)),
+                     n_draws=Options(None, Integer(low=1)),
+                     same_sample=Options(None, Instance(str, description="a string")))
     def close(self, name, theory, estimate, se, *, n_se=None, se_kind=None, n_draws=None,
               same_sample=None) -> bool:
         """Two-sided check ``|estimate - theory| <= n_se * se``; returns the outcome.
@@ -454,6 +477,11 @@ class CheckTable:
         return self._add(name, "close", theory, estimate, se, n_se, se_kind, n_draws,
                          same_sample)
 
+    @validate_params(name=Instance(str, description="a string"), bound=Real(allow_inf=True),
+                     estimate=Real(allow_inf=True), se=Real(low=0),
+                     n_se=Options(None, Real(low=0, low_open=True, allow_inf=True)),
+                     n_draws=Options(None, Integer(low=1)),
+                     same_sample=Options(None, Instance(str, description="a string")))
     def upper(self, name, bound, estimate, se, *, n_se=None, se_kind=None, n_draws=None,
               same_sample=None) -> bool:
         """One-sided check that ``estimate <= bound + n_se * se`` (keywords as in
@@ -461,6 +489,11 @@ class CheckTable:
         return self._add(name, "upper", bound, estimate, se, n_se, se_kind, n_draws,
                          same_sample)
 
+    @validate_params(name=Instance(str, description="a string"), bound=Real(allow_inf=True),
+                     estimate=Real(allow_inf=True), se=Real(low=0),
+                     n_se=Options(None, Real(low=0, low_open=True, allow_inf=True)),
+                     n_draws=Options(None, Integer(low=1)),
+                     same_sample=Options(None, Instance(str, description="a string")))
     def lower(self, name, bound, estimate, se, *, n_se=None, se_kind=None, n_draws=None,
               same_sample=None) -> bool:
         """One-sided check that ``estimate >= bound - n_se * se`` (keywords as in

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import math
 
+from ._validation import HasAttrs, Instance, Integer, OneOf, Real, validate_params
+
 __all__ = ["CLAIM_LINE", "change_phrase", "claim_line", "verdict"]
 
 #: Pattern of the lines printed by :func:`claim_line` (for readers and scripts; the book's
@@ -18,6 +20,9 @@ __all__ = ["CLAIM_LINE", "change_phrase", "claim_line", "verdict"]
 CLAIM_LINE = r"^claim (?P<label>\S+) \[(?P<statement>[^\]]+)\]: (?P<verdict>.+)$"
 
 
+@validate_params(table=HasAttrs("rows", description="a CheckTable"),
+                 effects=Instance(list, tuple, description="a list of dicts with a 'z' entry"),
+                 sign=OneOf(-1, 1))
 def verdict(table, effects=(), *, sign=-1, threshold=5.0):
     """One line: "reproduced" or "not reproduced", with the z-scores behind it.
 
@@ -56,6 +61,7 @@ def verdict(table, effects=(), *, sign=-1, threshold=5.0):
     for e in effects:
         if not isinstance(e, dict) or "z" not in e:
             raise ValueError(f"every effect must be a dict with a 'z' entry, got {e!r}")
+        Real(allow_inf=True).check(e["z"], f"effects[{len(zs)}]['z']")
         zs.append(float(e["z"]))
     zt = ", ".join(f"z = {z:.1f}" for z in zs)
     failed = [r.name for r in table.rows if not r.passed]
@@ -67,6 +73,8 @@ def verdict(table, effects=(), *, sign=-1, threshold=5.0):
     return f"not significant ({zt}; no row contradicted at {threshold:g} SE)"
 
 
+@validate_params(label=Instance(str, description="a string"), statement=Instance(str,
+                 description="a string"), verdict_text=Instance(str, description="a string"))
 def claim_line(label, statement, verdict_text):
     """The line a chapter prints for one claim: ``claim <label> [<statement>]: <verdict>``.
 
@@ -105,6 +113,7 @@ def claim_line(label, statement, verdict_text):
     return f"claim {label} [{statement}]: {verdict_text}"
 
 
+@validate_params(digits=Integer(low=0))
 def change_phrase(effect, *, up="rises", down="falls", unit="nats", threshold=5.0,
                   digits=3):
     """Words for a measured change, chosen from its z-score: for prose that must hold for any seed.

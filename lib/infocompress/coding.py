@@ -219,7 +219,7 @@ def _as_layers(labels_per_layer) -> list[np.ndarray]:
             if a.dtype.kind == "b" or not (
                 a.dtype.kind == "f" and np.all(np.isfinite(a)) and np.all(a == np.round(a))
             ):
-                raise ValueError(f"labels of layer {i} must be integers, got dtype {a.dtype}")
+                raise ValueError(f"labels_per_layer[{i}] must hold integers, got dtype {a.dtype}")
             a = a.astype(np.int64)
         out.append(a.reshape(-1))
     return out
@@ -312,7 +312,7 @@ def compression_ratio(labels_per_layer, n_clusters, *, bits=32, block=1) -> floa
         if lo < 0 or hi >= K:
             bad = lo if lo < 0 else hi
             raise ValueError(
-                f"labels of layer {i} must lie in [0, {K}) for n_clusters={K}, got {bad}"
+                f"labels_per_layer[{i}] must lie in [0, {K}) for n_clusters={K}, got {bad}"
             )
         counts = np.bincount(lab, minlength=K)
         payload += int(np.sum(counts * _huffman_lengths(counts.astype(float))))

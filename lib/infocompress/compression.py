@@ -19,17 +19,26 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._validation import as_generator, check_int
+from ._validation import (
+    ArrayLike,
+    Instance,
+    Integer,
+    Models,
+    Options,
+    as_generator,
+    check_int,
+    validate_params,
+)
 from .models import (
     _as_x,
     _as_y,
     _cast_finite,
     _check_device,
+    _check_layers,
     _evaluate,
     _model_dtype,
     _OneThread,
     _per_sample_losses,
-    quantizable_parameters,
 )
 from .progress import progress_bar
 
@@ -92,11 +101,12 @@ def quantize_model(model, n_clusters, *, method="kmeans", beta=0.0, block=1, hes
         Block length m of vector quantization; each selected tensor's size must be a
         multiple of m.
     hessian : dict of str to tensor or array, optional
-        Diagonal Hessian per parameter name, e.g. from :func:`hessian_diagonal`; required
+        Diagonal Hessian per parameter name, e.g. from
+        :func:`~infocompress.curvature.hessian_diagonal`; required
         by ``"hw"`` and ``"drhw"``. Negative entries (possible with ``method="exact"``)
         are clipped to 0 before clustering.
     layers : sequence of str, optional
-        Parameter names to quantize; default :func:`quantizable_parameters`.
+        Parameter names to quantize; default :func:`~infocompress.models.quantizable_parameters`.
     rng : None, int or numpy.random.Generator, optional
         Passed to the clustering (initialisation).
     beta_scale : {"absolute", "hessian"}, default "absolute"
@@ -175,14 +185,7 @@ def quantize_model(model, n_clusters, *, method="kmeans", beta=0.0, block=1, hes
     if diameter == "linear" and m != 1:
         raise ValueError(f"diameter='linear' is scalar (block=1), got block={m}")
     named = dict(model.named_parameters())
-    names = quantizable_parameters(model) if layers is None else list(layers)
-    if not names:
-        raise ValueError("no layer to quantize (layers is empty or the model has none)")
-    for name in names:
-        if name not in named:
-            raise ValueError(f"layers names unknown parameter {name!r}")
-    if len(set(names)) != len(names):
-        raise ValueError(f"layers lists a parameter twice: {names}")
+    names = _check_layers(model, layers)
     if method in ("hw", "drhw") and hessian is None:
         raise ValueError(f"method={method!r} needs hessian= (see hessian_diagonal)")
     weights, hdiag = {}, {}
@@ -212,11 +215,25 @@ def quantize_model(model, n_clusters, *, method="kmeans", beta=0.0, block=1, hes
                            beta_scale, max_iter, init, diameter)
 
 
+def _quantize_weights(w, h, k, method, *, beta=0.0, block=1, rng=None, init="linear",
+                      max_iter=100, penalty="squared"):
+    """Quantize one flat weight vector: exact 1-D k-means (``method="optimal"``) or
+    Lloyd/HW/DRHW k-means; the one per-tensor step of :func:`quantize_model` and of
+    :func:`infocompress.importance.quantize`. Returns the k-means result."""
+    if method == "optimal":
+        from .kmeans1d import optimal_kmeans_1d
+
+        return optimal_kmeans_1d(w, k, h=h)
+    from .kmeans import drhw_kmeans
+
+    return drhw_kmeans(w, h, k, beta=beta, block=block, max_iter=max_iter, rng=rng,
+                       init=init, diameter=penalty)
+
+
 def _quantize_model(model, names, weights, hdiag, k, method, beta, m, rng, beta_scale,
                     max_iter, init="linear", penalty="squared"):
     from . import coding
-    from .kmeans import centers_diameter, drhw_kmeans
-    from .kmeans1d import optimal_kmeans_1d
+    from .kmeans import centers_diameter
 
     gen = as_generator(rng)
     compressed = copy.deepcopy(model)
@@ -226,13 +243,12 @@ def _quantize_model(model, names, weights, hdiag, k, method, beta, m, rng, beta_
         w = weights[name]
         h = hdiag.get(name)
         if method == "optimal":
-            res = optimal_kmeans_1d(w, k, h=h)
             b_used = 0.0
         else:
             mass = float(h.sum()) if h is not None else float(w.size)
             b_used = beta * mass if beta_scale == "hessian" else beta
-            res = drhw_kmeans(w, h, k, beta=b_used, block=m, max_iter=max_iter,
-                              rng=gen, init=init, diameter=penalty)
+        res = _quantize_weights(w, h, k, method, beta=b_used, block=m, rng=gen, init=init,
+                                max_iter=max_iter, penalty=penalty)
         w_hat = np.asarray(res.reconstruct(), dtype=float).reshape(named_c[name].shape)
         with torch.no_grad():
             named_c[name].copy_(torch.as_tensor(w_hat, dtype=named_c[name].dtype))
@@ -258,6 +274,7 @@ def _quantize_model(model, names, weights, hdiag, k, method, beta, m, rng, beta_
     return compressed, info
 
 
+@validate_params(n_jobs=Options(None, Integer()), models=Models())
 def compression_sweep(models, n_clusters, data, *, method="kmeans", beta=0.0, block=1,
                       hessians=None, beta_scale="absolute", init="linear", max_iter=100,
                       diameter="squared", per_sample=(), rng=None, device="cpu", n_jobs=None,
@@ -289,7 +306,8 @@ def compression_sweep(models, n_clusters, data, *, method="kmeans", beta=0.0, bl
     method, beta, block, beta_scale, init, max_iter, diameter
         As in :func:`quantize_model`.
     hessians : sequence of dict, optional
-        One Hessian diagonal per model (:func:`ensemble_hessians`); needed by ``"hw"`` and
+        One Hessian diagonal per model (:func:`~infocompress.curvature.ensemble_hessians`); needed
+        by ``"hw"`` and
         ``"drhw"``.
     per_sample : sequence of str, default ()
         Names of entries of ``data`` (of the ``(x, y)`` kind) whose per-sample losses are
@@ -465,6 +483,9 @@ def _sweep_member(model, m, hessian, seed, ks, sets, settings, per_sample, devic
     return out
 
 
+@validate_params(n_jobs=Options(None, Integer()), models=Models(),
+                 hessians=Instance(list, tuple, description="a list of Hessian dicts"),
+                 val_subsets=ArrayLike(ndim=2), betas=ArrayLike(ndim=1))
 def select_beta(models, hessians, x, y, val_subsets, n_clusters, betas, *, block=1,
                 beta_scale="hessian", init="linear", max_iter=100, diameter="squared",
                 rng=None, device="cpu", n_jobs=None, progress=None):
@@ -473,7 +494,8 @@ def select_beta(models, hessians, x, y, val_subsets, n_clusters, betas, *, block
     Bu et al. (2021, Section 7) suggest choosing ``beta`` by cross-validation. Here every
     model is compressed with DRHW k-means (``n_clusters`` clusters, each ``beta`` of the
     grid) and evaluated on its own **validation** samples ``x[val_subsets[m]]``, which must
-    be training-pool data the model was not trained on (e.g. :func:`complement_subsets` of
+    be training-pool data the model was not trained on (e.g.
+    :func:`~infocompress.training.complement_subsets` of
     its training subset); the test set is never used. The chosen value minimises the
     validation cross-entropy averaged over the models (one ``beta`` for the ensemble).
 
@@ -481,7 +503,8 @@ def select_beta(models, hessians, x, y, val_subsets, n_clusters, betas, *, block
     ----------
     models : sequence of torch.nn.Module
     hessians : sequence of dict
-        Hessian diagonals of the models' training losses (:func:`ensemble_hessians`).
+        Hessian diagonals of the models' training losses
+        (:func:`~infocompress.curvature.ensemble_hessians`).
     x, y : array-like
         Pool that ``val_subsets`` indexes.
     val_subsets : array-like of shape (n_models, k)

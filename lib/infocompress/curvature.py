@@ -72,7 +72,15 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, grad, jacrev, vmap
 
-from ._validation import check_int
+from ._validation import (
+    ArrayLike,
+    Integer,
+    Models,
+    Options,
+    TorchModule,
+    check_int,
+    validate_params,
+)
 from .models import (
     _as_x,
     _as_y,
@@ -88,6 +96,7 @@ from .progress import progress_bar
 from .training import _tolerate_worker_restarts
 
 __all__ = [
+    "CURVATURE_ALGORITHMS",
     "CURVATURE_LOSSES",
     "HESSIAN_METHODS",
     "ensemble_hessians",
@@ -96,12 +105,15 @@ __all__ = [
     "supports_closed_form",
 ]
 
+#: Accepted values of ``algorithm`` in :func:`hessian_diagonal`.
+CURVATURE_ALGORITHMS = ("auto", "closed_form", "per_sample")
 #: Per-sample losses whose Gauss-Newton diagonal :func:`gauss_newton_diagonal` computes.
 CURVATURE_LOSSES = ("cross_entropy", "squared_cross_entropy", "empirical_fisher")
 
 _LAYERS = (nn.Linear, nn.Conv2d)
 
 
+@validate_params(model=TorchModule())
 def supports_closed_form(model) -> bool:
     """True if every parameter of ``model`` is the weight or bias of a Linear or an
     ungrouped Conv2d layer, each used once per forward pass (checked at run time).
@@ -149,6 +161,8 @@ def _loss_factor(logits, y, loss):
     return cols.to(logits.dtype)
 
 
+@validate_params(model=TorchModule(), x=ArrayLike(nonempty=True), y=ArrayLike(ndim=1),
+                 batch_size=Integer(low=1))
 def gauss_newton_diagonal(model, x, y, *, loss="cross_entropy", batch_size=1024):
     r"""Diagonal of the Gauss-Newton matrix of the mean per-sample loss, for every parameter.
 
@@ -202,6 +216,9 @@ def gauss_newton_diagonal(model, x, y, *, loss="cross_entropy", batch_size=1024)
     """
     if loss not in CURVATURE_LOSSES:
         raise ValueError(f"loss must be one of {CURVATURE_LOSSES}, got {loss!r}")
+    if len(y) != len(x):
+        raise ValueError(f"y must hold one label per sample of x, got {len(y)} labels for "
+                         f"{len(x)} samples")
     if not supports_closed_form(model):
         raise ValueError("every parameter must belong to a Linear or an ungrouped Conv2d "
                          "layer for the closed-form Gauss-Newton diagonal")
@@ -280,7 +297,8 @@ HESSIAN_METHODS = ("gauss_newton", "exact", "fisher", "gauss_newton_squared")
 # Hessian diagonal
 # --------------------------------------------------------------------------------------
 @_portable
-def hessian_diagonal(model, x, y, *, method="gauss_newton", batch_size=None, device="cpu"):
+def hessian_diagonal(model, x, y, *, method="gauss_newton", algorithm="auto",
+                     batch_size=None, device="cpu", dtype=None):
     """Diagonal of the Hessian of the training loss with respect to every parameter.
 
     The training loss is the mean cross-entropy :math:`L_S(w) = \\frac1n\\sum_i
@@ -298,7 +316,8 @@ def hessian_diagonal(model, x, y, *, method="gauss_newton", batch_size=None, dev
 
     ``"gauss_newton"`` (default)
         Diagonal of the first term, computed exactly. For networks whose parameters all
-        sit in Linear/Conv2d layers (those of :func:`make_mlp` and :func:`make_convnet`)
+        sit in Linear/Conv2d layers (those of :func:`~infocompress.models.make_mlp` and
+        :func:`~infocompress.models.make_convnet`)
         it uses the per-layer closed form of
         :func:`infocompress.curvature.gauss_newton_diagonal` (seconds for 270k parameters
         and 2,000 samples); otherwise per-sample Jacobians (``torch.func.vmap(jacrev)``),
@@ -312,7 +331,7 @@ def hessian_diagonal(model, x, y, *, method="gauss_newton", batch_size=None, dev
         The exact diagonal from one Hessian-vector product per coordinate (reverse-over-
         reverse, vectorised over coordinates). Costs about ``d`` gradient evaluations on
         the full data: use it for small networks. Entries can be negative away from a
-        minimum; :func:`quantize_model` clips negative weights to 0.
+        minimum; :func:`~infocompress.compression.quantize_model` clips negative weights to 0.
     ``"fisher"``
         The empirical Fisher :math:`\\frac1n\\sum_i (\\partial\\ell_i/\\partial w_j)^2`, an
         approximation that vanishes when the training data are fitted perfectly.
@@ -331,11 +350,22 @@ def hessian_diagonal(model, x, y, *, method="gauss_newton", batch_size=None, dev
     y : array-like or torch.Tensor of shape (n,)
     method : str, default "gauss_newton"
         One of ``"gauss_newton"``, ``"exact"``, ``"fisher"``, ``"gauss_newton_squared"``.
+    algorithm : {"auto", "closed_form", "per_sample"}, default "auto"
+        How ``"gauss_newton"`` and ``"fisher"`` are computed. ``"auto"``: the per-layer
+        closed form for ``"gauss_newton"`` (and ``"gauss_newton_squared"``) when the network
+        allows it, per-sample gradients for ``"fisher"``; ``"closed_form"``: the closed form
+        for all three (``"fisher"`` with the ``"empirical_fisher"`` loss of
+        :func:`gauss_newton_diagonal`), a ValueError for a network it does not cover or
+        for ``"exact"``; ``"per_sample"``: per-sample Jacobians or gradients (any network;
+        not for ``"gauss_newton_squared"``). The methods agree up to rounding.
     batch_size : int, optional
         Samples (or, for ``"exact"``, coordinates) per vectorised chunk; by default 1024
         samples for the closed form, else chosen to keep about 2**23 numbers in memory per
         chunk.
     device : str or torch.device, default "cpu"
+    dtype : torch.dtype, optional
+        dtype of the returned tensors; by default each parameter's own (the sums are
+        accumulated in float64 either way; ``torch.float64`` keeps them).
 
     Returns
     -------
@@ -366,6 +396,11 @@ def hessian_diagonal(model, x, y, *, method="gauss_newton", batch_size=None, dev
     """
     if method not in HESSIAN_METHODS:
         raise ValueError(f"method must be one of {HESSIAN_METHODS}, got {method!r}")
+    if algorithm not in CURVATURE_ALGORITHMS:
+        raise ValueError(f"algorithm must be one of {CURVATURE_ALGORITHMS}, got {algorithm!r}")
+    if dtype is not None and not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
+        raise ValueError(f"dtype must be a floating torch.dtype or None, got {dtype!r}")
+    out_dtype = dtype
     if not isinstance(model, nn.Module):
         raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     if batch_size is not None:
@@ -377,19 +412,27 @@ def hessian_diagonal(model, x, y, *, method="gauss_newton", batch_size=None, dev
     dtype = _model_dtype(model)
     xt, yt = _cast_finite(xt, dtype).to(dev), yt.to(dev)
     closed = supports_closed_form(model)
-    if method == "gauss_newton_squared" and not closed:
-        raise ValueError("method='gauss_newton_squared' needs a network whose parameters all "
-                         "belong to Linear/Conv2d layers")
+    if method == "gauss_newton_squared" and (not closed or algorithm == "per_sample"):
+        raise ValueError("method='gauss_newton_squared' needs the closed form: a network "
+                         "whose parameters all belong to Linear/Conv2d layers, and "
+                         f"algorithm 'auto' or 'closed_form' (got {algorithm!r})")
+    if algorithm == "closed_form" and (not closed or method == "exact"):
+        raise ValueError("algorithm='closed_form' needs method 'gauss_newton', 'fisher' or "
+                         "'gauss_newton_squared' and a network whose parameters all belong to "
+                         f"Linear/Conv2d layers (got method={method!r})")
+    loss = {"gauss_newton": "cross_entropy", "gauss_newton_squared": "squared_cross_entropy",
+            "fisher": "empirical_fisher"}.get(method)
+    use_closed = (algorithm == "closed_form"
+                  or (algorithm == "auto" and closed and method != "fisher" and loss))
     was_training = model.training
     model.eval()
     try:
         with torch.no_grad():
             n_out = int(model(xt[:1]).shape[-1])
         _check_labels_vs_logits(yt, n_out)
-        if method in ("gauss_newton", "gauss_newton_squared") and closed:
-            loss = "cross_entropy" if method == "gauss_newton" else "squared_cross_entropy"
+        if use_closed:
             out = gauss_newton_diagonal(model, xt, yt, loss=loss,
-                                                  batch_size=batch_size or 1024)
+                                        batch_size=batch_size or 1024)
         else:
             params = {k: v.detach() for k, v in model.named_parameters()}
             buffers = {k: v.detach() for k, v in model.named_buffers()}
@@ -400,7 +443,8 @@ def hessian_diagonal(model, x, y, *, method="gauss_newton", batch_size=None, dev
                                             batch_size)
     finally:
         model.train(was_training)
-    dtypes = dict((k, v.dtype) for k, v in model.named_parameters())
+    dtypes = {k: v.dtype if out_dtype is None else out_dtype
+              for k, v in model.named_parameters()}
     return {k: v.to("cpu", dtypes[k]) for k, v in out.items()}
 
 
@@ -463,6 +507,7 @@ def _hess_diag_exact(model, params, buffers, x, y, batch_size):
     return out
 
 
+@validate_params(n_jobs=Options(None, Integer()), models=Models())
 def ensemble_hessians(models, x, y, subsets=None, *, method="gauss_newton", device="cpu",
                       normalize=False, n_jobs=None, progress=None):
     """Hessian diagonal of each model's own training loss (:func:`hessian_diagonal`).
@@ -474,13 +519,14 @@ def ensemble_hessians(models, x, y, subsets=None, *, method="gauss_newton", devi
     y : array-like of shape (n,)
     subsets : array-like of shape (n_models, k), optional
         Row ``m`` holds the indices of model ``m``'s training samples (as returned by
-        :func:`train_ensemble`); default: every model uses all of ``x``.
+        :func:`~infocompress.training.train_ensemble`); default: every model uses all of ``x``.
     method : str, default "gauss_newton"
         One of :data:`HESSIAN_METHODS` (see :func:`hessian_diagonal`).
     device : str or torch.device, default "cpu"
     normalize : bool, default False
         Divide the diagonal of every quantizable weight tensor
-        (:func:`quantizable_parameters`) by its mean, as Bu et al.'s code does with its
+        (:func:`~infocompress.models.quantizable_parameters`) by its mean, as Bu et al.'s code does
+        with its
         importances (``retrain.py``), so that Hessian-weighted k-means sees weights of mean
         1 in every layer and a ``beta`` means the same in every layer and model. Other
         parameters are left as computed.

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._validation import as_generator
+from ._validation import Integer, Options, PathLike, as_generator, validate_params
 
 __all__ = [
     "DATA_ENV_VAR",
@@ -272,6 +272,7 @@ def load_mnist_split(train_fraction, *, rng=None, stratify=True):
 # --------------------------------------------------------------------------------------
 # locating local data
 # --------------------------------------------------------------------------------------
+@validate_params(root=Options(None, PathLike()))
 def find_data_root(root=None) -> Path:
     """Return the data folder: ``root`` if given, else ``$INFOCOMPRESS_DATA``.
 
@@ -347,6 +348,7 @@ _IDX_TYPES = {
 }
 
 
+@validate_params(path=PathLike(), expect_ndim=Options(None, Integer(low=1)))
 def read_idx(path, *, expect_ndim=None):
     """Read one IDX file (the MNIST format), plain or gzipped.
 
@@ -424,6 +426,7 @@ def _parse_idx(raw, name, expect_ndim):
     return arr.astype(dtype.newbyteorder("="))
 
 
+@validate_params(root=Options(None, PathLike()))
 def load_mnist(root=None):
     """Load MNIST from the four IDX files in a local folder.
 
@@ -591,6 +594,7 @@ def _load_cifar_batch(path):
     return images, labels
 
 
+@validate_params(root=Options(None, PathLike()))
 def load_cifar10(root=None):
     """Load CIFAR-10 from the python pickle batches in a local folder.
 

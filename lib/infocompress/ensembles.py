@@ -39,7 +39,17 @@ import time
 
 import numpy as np
 
-from ._validation import as_generator, check_int
+from ._validation import (
+    RNG,
+    Integer,
+    OneOf,
+    Options,
+    Real,
+    as_generator,
+    check_int,
+    describe,
+    validate_params,
+)
 
 __all__ = [
     "AUTHORS_CONVNET",
@@ -94,6 +104,18 @@ class Recipe:
         if self.architecture not in ("mlp", "convnet"):
             raise ValueError(f"architecture must be 'mlp' or 'convnet', got "
                              f"{self.architecture!r}")
+        if isinstance(self.model_kwargs, (str, bytes)) or not all(
+                isinstance(kv, tuple) and len(kv) == 2 and isinstance(kv[0], str)
+                for kv in (self.model_kwargs if hasattr(self.model_kwargs, "__iter__")
+                           else [None])):
+            raise ValueError("model_kwargs must be a tuple of (name, value) pairs, got "
+                             f"{describe(self.model_kwargs)}")
+        OneOf("sgd", "adam").check(self.optimizer, "optimizer")
+        Real(low=0, low_open=True).check(self.lr, "lr")
+        Real(low=0).check(self.momentum, "momentum")
+        Real(low=0).check(self.weight_decay, "weight_decay")
+        Integer(low=1).check(self.batch_size, "batch_size")
+        Integer(low=1).check(self.epochs, "epochs")
 
     def make_model(self, rng=None):
         """A freshly initialised network of this recipe (initial weights from ``rng``)."""
@@ -152,6 +174,8 @@ def _dataset(name):
     return x, y, h.hexdigest()
 
 
+@validate_params(dataset=OneOf("mnist", "digits"),
+                 pool_fraction=Real(low=0, high=1, low_open=True, high_open=True), rng=RNG)
 def load_split(dataset, pool_fraction, *, rng=None):
     """The pool / test split of the book's experiments, with the recipe's input scaling.
 
@@ -353,6 +377,8 @@ class Ensemble:
         return cache.cached(name, key, compute)[0]
 
 
+@validate_params(n_jobs=Options(None, Integer()),
+                 pool_fraction=Real(low=0, high=1, low_open=True, high_open=True), rng=RNG)
 def load_ensemble(recipe, *, dataset="mnist", n_models=50, pool_fraction=0.6,
                   subset_size=2000, rng=None, n_jobs=-1, progress=None):
     """Train an ensemble (or load it from the cache): the experiment of Bu et al., Sec. 7.

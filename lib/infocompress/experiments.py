@@ -1,7 +1,7 @@
 """The Figure 2 pipeline under its former name (forwarding module).
 
 The batched Monte-Carlo pipeline of Figure 2 of Bu et al. (2021) lives in
-:mod:`infocompress.figure2`, and :func:`paired_difference` in :mod:`infocompress.stats`;
+:mod:`infocompress.figure2`, and ``paired_difference`` in :mod:`infocompress.stats`;
 this module re-exports them so that ``from infocompress.experiments import ...`` keeps
 working for at least one release.
 """

@@ -82,17 +82,18 @@ import math
 import numbers
 import re
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 
 import numpy as np
 
 from ._validation import (
+    ArrayLike,
     as_finite_array,
     as_generator,
     check_int,
     check_n_gt_d_plus_1,
     check_nonnegative,
-    check_positive,
+    check_real,
+    validate_params,
 )
 from .channels import OracleChannel, oracle_gen_error, oracle_population_risk
 from .linreg import (
@@ -109,12 +110,14 @@ from .stats import mean_se
 __all__ = [
     "METHODS",
     "Curve",
+    "Figure2Config",
     "Figure2Result",
     "default_oracle_distortions",
     "figure2_experiment",
     "group_average_matrix",
     "oracle_theory",
     "projection_theory",
+    "run_figure2",
 ]
 
 #: Compressors understood by :func:`figure2_experiment`.
@@ -388,9 +391,9 @@ def default_oracle_distortions(d, n, noise_var=1.0, *, num=12, alpha_min=2.0**-8
     [0.625, 0.3125, 0.15625]
     """
     d, n = check_n_gt_d_plus_1(d, n)
-    v = float(check_positive(noise_var, "noise_var"))
+    v = check_real(noise_var, "noise_var", positive=True)
     num = check_int(num, "num", low=1)
-    a = float(check_positive(alpha_min, "alpha_min"))
+    a = check_real(alpha_min, "alpha_min", positive=True)
     if a > 1:
         raise ValueError(f"alpha_min must be <= 1, got {a}")
     alpha = np.geomspace(1.0, a, num) if num > 1 else np.array([1.0])
@@ -448,7 +451,7 @@ def oracle_theory(D, d, n, noise_var=1.0):
     0.0
     """
     d, n = check_n_gt_d_plus_1(d, n)
-    v = float(check_positive(noise_var, "noise_var"))
+    v = check_real(noise_var, "noise_var", positive=True)
     D = check_nonnegative(D, "D")
     d_max = d * v / n
     if np.any(D > d_max):
@@ -496,6 +499,7 @@ def group_average_matrix(groups) -> np.ndarray:
     return same / same.sum(axis=1, keepdims=True)
 
 
+@validate_params(w_star=ArrayLike(ndim=1, nonempty=True))
 def projection_theory(A, w_star, n, noise_var=1.0):
     r"""Exact expectations for the compressed model :math:`\hat W = AW`, :math:`\Sigma_X = I`.
 
@@ -549,7 +553,7 @@ def projection_theory(A, w_star, n, noise_var=1.0):
     w_star = as_finite_array(w_star, "w_star", ndim=1)
     d = w_star.size
     d, n = check_n_gt_d_plus_1(d, n)
-    v = float(check_positive(noise_var, "noise_var"))
+    v = check_real(noise_var, "noise_var", positive=True)
     A = as_finite_array(A, "A", ndim=2)
     if A.shape != (d, d):
         raise ValueError(f"A must have shape ({d}, {d}), got {A.shape}")
@@ -587,87 +591,162 @@ def _check_grid(values, name, low, high):
     return np.array(out, dtype=np.int64)
 
 
-def _validate(w_star, n, trials, n_clusters_grid, oracle_distortions, methods, betas, block,
-              init, max_iter, sigma_x, noise_var, mi_coords, mi_methods, chunk_size,
-              center_bits):
-    w_star = as_finite_array(w_star, "w_star", ndim=1)
-    d = w_star.size
-    if d == 0:
-        raise ValueError("w_star must have at least one coordinate")
-    check_n_gt_d_plus_1(d, n)
-    trials = check_int(trials, "trials", low=2)
-    if isinstance(methods, str):
-        methods = (methods,)
-    methods = tuple(methods)
-    if not methods:
-        raise ValueError("methods must not be empty")
-    if len(set(methods)) != len(methods):
-        raise ValueError(f"methods must not repeat, got {methods}")
-    block = check_int(block, "block", low=1)
-    parsed = []  # (name as given, method, block length)
-    for name in methods:
-        match = _BLOCK_SUFFIX.fullmatch(name) if isinstance(name, str) else None
-        base, m = (match.group(1), int(match.group(2))) if match else (name, block)
-        if base not in METHODS:
-            raise ValueError(f"unknown method {name!r}; choose from {METHODS}, a quantizer "
-                             f"optionally with a block length, e.g. 'kmeans(m=2)'")
-        if match and base not in _QUANTIZERS:
-            raise ValueError(f"method {name!r}: only the quantizers take a block length")
-        if m < 1 or d % m:
-            raise ValueError(f"method {name!r}: d={d} must be divisible by block={m}")
-        if base.startswith("optimal") and m > 1:
-            raise ValueError(f"method {name!r}: the optimal_* methods are scalar only, "
-                             f"use block 1")
-        parsed.append((name, base, m if base in _QUANTIZERS else 1))
-    grid = None
-    quant_blocks = [m for _, base, m in parsed if base in _QUANTIZERS]
-    if quant_blocks:
-        grid = _check_grid(n_clusters_grid, "n_clusters_grid", 1, d // max(quant_blocks))
-    noise_var = float(check_positive(noise_var, "noise_var"))
-    dists = None
-    if "oracle" in methods:
-        if oracle_distortions is None:
-            dists = default_oracle_distortions(d, n, noise_var)
+@dataclass(frozen=True, eq=False)
+class Figure2Config:
+    """The validated settings of one Figure 2 run (made by :meth:`create`).
+
+    Every argument of :func:`figure2_experiment` except ``rng`` and ``progress`` is checked
+    once, here; :func:`run_figure2` then runs the pipeline on a config. Attributes hold
+    the parsed values: ``methods`` as (name as given, method, block length) triples,
+    ``grid`` the numbers of clusters (None without a quantizer), ``dists`` the Oracle
+    distortions (None without the Oracle), ``control_points`` a (k, d) array.
+
+    Examples
+    --------
+    >>> cfg = Figure2Config.create(np.ones(4), 8, trials=50, methods=("erm", "kmeans(m=2)"),
+    ...                            n_clusters_grid=[1, 2])
+    >>> cfg.d, cfg.methods, cfg.grid.tolist()
+    (4, (('erm', 'erm', 1), ('kmeans(m=2)', 'kmeans', 2)), [1, 2])
+    >>> Figure2Config.create(np.ones(4), 5)
+    Traceback (most recent call last):
+        ...
+    ValueError: the formula needs n > d + 1, got n=5 with d=4
+    """
+
+    w_star: np.ndarray
+    n: int
+    d: int
+    trials: int
+    grid: np.ndarray | None
+    dists: np.ndarray | None
+    methods: tuple
+    betas: np.ndarray
+    init: str
+    max_iter: int
+    sigma_x: object
+    noise_var: float
+    sigma_x_norm: float
+    mi_coords: int
+    mi_methods: tuple
+    center_bits: int | None
+    chunk_size: int
+    control_points: np.ndarray
+
+    @classmethod
+    def create(cls, w_star, n, *, trials=10_000, n_clusters_grid=tuple(range(1, 17)),
+               oracle_distortions=None, methods=("erm", "oracle", "kmeans"), betas=(),
+               block=1, init="linear", max_iter=100, sigma_x=None, noise_var=1.0,
+               mi_coords=0, mi_methods=None, center_bits=None, chunk_size=2000,
+               control_points=None) -> Figure2Config:
+        """Check the arguments of :func:`figure2_experiment` (same names and defaults)
+        and return the config; a ``ValueError`` names the first bad one."""
+        w_star = as_finite_array(w_star, "w_star", ndim=1)
+        d = w_star.size
+        if d == 0:
+            raise ValueError("w_star must have at least one coordinate")
+        check_n_gt_d_plus_1(d, n)
+        trials = check_int(trials, "trials", low=2)
+        if isinstance(methods, str):
+            methods = (methods,)
+        methods = tuple(methods)
+        if not methods:
+            raise ValueError("methods must not be empty")
+        if len(set(methods)) != len(methods):
+            raise ValueError(f"methods must not repeat, got {methods}")
+        block = check_int(block, "block", low=1)
+        parsed = []  # (name as given, method, block length)
+        for name in methods:
+            match = _BLOCK_SUFFIX.fullmatch(name) if isinstance(name, str) else None
+            base, m = (match.group(1), int(match.group(2))) if match else (name, block)
+            if base not in METHODS:
+                raise ValueError(f"methods: unknown method {name!r}; choose from {METHODS}, a "
+                                 f"quantizer optionally with a block length, e.g. "
+                                 f"'kmeans(m=2)'")
+            if match and base not in _QUANTIZERS:
+                raise ValueError(f"method {name!r}: only the quantizers take a block length")
+            if m < 1 or d % m:
+                raise ValueError(f"method {name!r}: d={d} must be divisible by block={m}")
+            if base.startswith("optimal") and m > 1:
+                raise ValueError(f"method {name!r}: the optimal_* methods are scalar only, "
+                                 f"use block 1")
+            parsed.append((name, base, m if base in _QUANTIZERS else 1))
+        grid = None
+        quant_blocks = [m for _, base, m in parsed if base in _QUANTIZERS]
+        if quant_blocks:
+            grid = _check_grid(n_clusters_grid, "n_clusters_grid", 1, d // max(quant_blocks))
+        noise_var = check_real(noise_var, "noise_var", positive=True)
+        dists = None
+        if "oracle" in methods:
+            if oracle_distortions is None:
+                dists = default_oracle_distortions(d, n, noise_var)
+            else:
+                dists = check_nonnegative(oracle_distortions, "oracle_distortions")
+                dists = np.atleast_1d(dists).astype(float)
+                if dists.ndim != 1 or dists.size == 0:
+                    raise ValueError("oracle_distortions must be a non-empty 1-D sequence")
+                d_max = d * noise_var / n
+                if np.any(dists > d_max):
+                    raise ValueError(
+                        f"oracle_distortions must be <= d*noise_var/n = {d_max}, got "
+                        f"{dists.max()}"
+                    )
+        betas = np.atleast_1d(check_nonnegative(betas, "betas")).astype(float)
+        if any(base == "drhw" for _, base, _ in parsed) and betas.size == 0:
+            raise ValueError("method 'drhw' needs at least one value in betas")
+        if init not in ("linear", "kmeans++"):
+            raise ValueError(f"init must be 'linear' or 'kmeans++', got {init!r}")
+        max_iter = check_int(max_iter, "max_iter", low=1)
+        cov = covariance_matrix(sigma_x, d)
+        sigma_x_norm = float(np.linalg.norm(cov, 2))
+        mi_coords = check_int(mi_coords, "mi_coords", low=0, high=d)
+        if mi_coords and trials <= _KSG_K:
+            raise ValueError(f"mi_coords > 0 needs trials > {_KSG_K}, got trials={trials}")
+        if mi_methods is None:
+            mi_methods = tuple(m for m in methods if m != "erm")
         else:
-            dists = check_nonnegative(oracle_distortions, "oracle_distortions")
-            dists = np.atleast_1d(dists).astype(float)
-            if dists.ndim != 1 or dists.size == 0:
-                raise ValueError("oracle_distortions must be a non-empty 1-D sequence")
-            d_max = d * noise_var / n
-            if np.any(dists > d_max):
-                raise ValueError(
-                    f"oracle_distortions must be <= d*noise_var/n = {d_max}, got "
-                    f"{dists.max()}"
-                )
-    betas = np.atleast_1d(check_nonnegative(betas, "betas")).astype(float)
-    if any(base == "drhw" for _, base, _ in parsed) and betas.size == 0:
-        raise ValueError("method 'drhw' needs at least one value in betas")
-    if init not in ("linear", "kmeans++"):
-        raise ValueError(f"init must be 'linear' or 'kmeans++', got {init!r}")
-    max_iter = check_int(max_iter, "max_iter", low=1)
-    cov = covariance_matrix(sigma_x, d)
-    sigma_x_norm = float(np.linalg.norm(cov, 2))
-    mi_coords = check_int(mi_coords, "mi_coords", low=0, high=d)
-    if mi_coords and trials <= _KSG_K:
-        raise ValueError(f"mi_coords > 0 needs trials > {_KSG_K}, got trials={trials}")
-    if mi_methods is None:
-        mi_methods = tuple(m for m in methods if m != "erm")
-    else:
-        mi_methods = (mi_methods,) if isinstance(mi_methods, str) else tuple(mi_methods)
-        for m in mi_methods:
-            if m not in methods or m == "erm":
-                raise ValueError(
-                    f"mi_methods entries must be methods being run (not 'erm'), got {m!r}"
-                )
-    chunk_size = check_int(chunk_size, "chunk_size", low=1)
-    if center_bits not in _CENTER_BITS:
-        raise ValueError(f"center_bits must be one of {_CENTER_BITS}, got {center_bits!r}")
-    return SimpleNamespace(
-        w_star=w_star, n=int(n), d=d, trials=trials, grid=grid, dists=dists,
-        methods=parsed, betas=betas, init=init, max_iter=max_iter,
-        sigma_x=sigma_x, noise_var=noise_var, sigma_x_norm=sigma_x_norm,
-        mi_coords=mi_coords, mi_methods=mi_methods, center_bits=center_bits,
-        chunk_size=chunk_size)
+            mi_methods = (mi_methods,) if isinstance(mi_methods, str) else tuple(mi_methods)
+            for m in mi_methods:
+                if m not in methods or m == "erm":
+                    raise ValueError(
+                        f"mi_methods entries must be methods being run (not 'erm'), got {m!r}"
+                    )
+        chunk_size = check_int(chunk_size, "chunk_size", low=1)
+        if center_bits not in _CENTER_BITS:
+            raise ValueError(f"center_bits must be one of {_CENTER_BITS}, got {center_bits!r}")
+        if control_points is None:
+            control_points = np.empty((0, d))
+        else:
+            control_points = as_finite_array(control_points, "control_points", ndim=(1, 2))
+            if control_points.ndim == 1:
+                control_points = control_points.reshape(1, -1)
+            if control_points.shape[1] != d:
+                raise ValueError(f"control_points must have d = {d} columns, got shape "
+                                 f"{control_points.shape}")
+        return cls(w_star=w_star, n=int(n), d=d, trials=trials, grid=grid, dists=dists,
+                   methods=tuple(parsed), betas=betas, init=init, max_iter=max_iter,
+                   sigma_x=sigma_x, noise_var=noise_var, sigma_x_norm=sigma_x_norm,
+                   mi_coords=mi_coords, mi_methods=mi_methods, center_bits=center_bits,
+                   chunk_size=chunk_size, control_points=control_points)
+
+
+def run_figure2(config, *, rng=None, progress=None) -> Figure2Result:
+    """Run the Figure 2 pipeline on a :class:`Figure2Config`.
+
+    Parameters
+    ----------
+    config : Figure2Config
+    rng : None, int or numpy.random.Generator
+    progress : None or bool
+
+    Returns
+    -------
+    Figure2Result
+        The same as :func:`figure2_experiment` with the config's arguments.
+    """
+    if not isinstance(config, Figure2Config):
+        raise ValueError(f"config must be a Figure2Config (see Figure2Config.create), got "
+                         f"{type(config).__name__}")
+    return _run(config, as_generator(rng), progress)
 
 
 def figure2_experiment(w_star, n, *, trials=10_000, n_clusters_grid=tuple(range(1, 17)),
@@ -768,19 +847,13 @@ def figure2_experiment(w_star, n, *, trials=10_000, n_clusters_grid=tuple(range(
     >>> bool(pop[1] < res["erm"].stat("pop_risk")[0][0])  # K = 2 beats the ERM here
     True
     """
-    cfg = _validate(w_star, n, trials, n_clusters_grid, oracle_distortions, methods, betas,
-                    block, init, max_iter, sigma_x, noise_var, mi_coords, mi_methods,
-                    chunk_size, center_bits)
-    if control_points is None:
-        cfg.control_points = np.empty((0, cfg.d))
-    else:
-        cp = as_finite_array(control_points, "control_points", ndim=(1, 2))
-        cp = cp.reshape(1, -1) if cp.ndim == 1 else cp
-        if cp.shape[1] != cfg.d:
-            raise ValueError(f"control_points must have d = {cfg.d} columns, got shape "
-                             f"{cp.shape}")
-        cfg.control_points = cp
-    return _run(cfg, as_generator(rng), progress)
+    cfg = Figure2Config.create(
+        w_star, n, trials=trials, n_clusters_grid=n_clusters_grid,
+        oracle_distortions=oracle_distortions, methods=methods, betas=betas, block=block,
+        init=init, max_iter=max_iter, sigma_x=sigma_x, noise_var=noise_var,
+        mi_coords=mi_coords, mi_methods=mi_methods, center_bits=center_bits,
+        chunk_size=chunk_size, control_points=control_points)
+    return run_figure2(cfg, rng=rng, progress=progress)
 
 
 def _curve_specs(methods, grid, dists, betas):

@@ -24,9 +24,13 @@ import numpy as np
 from scipy.special import erf
 
 from ._validation import (
+    ArrayLike,
+    Options,
+    Real,
     as_finite_array,
     check_int,
     check_real,
+    validate_params,
 )
 
 __all__ = [
@@ -41,6 +45,7 @@ __all__ = [
 # ----------------------------------------------------------------------------------------
 # the information-theoretic generalization bound
 # ----------------------------------------------------------------------------------------
+@validate_params(mi=Options(Real(low=0, allow_inf=True), ArrayLike(low=0)))
 def sub_gaussian_gen_bound(mi, n, sigma):
     r"""Mutual-information bound on the generalization error, eqs. (9) and (10).
 

@@ -75,10 +75,23 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.func import functional_call, jacrev, vmap
+from torch.func import functional_call
 
 from . import curvature, models
-from ._validation import as_generator, check_int
+from ._validation import (
+    HasAttrs,
+    Instance,
+    Integer,
+    Models,
+    OneOf,
+    Options,
+    Reals,
+    Sizes,
+    TorchModule,
+    as_generator,
+    check_int,
+    validate_params,
+)
 from .progress import progress_bar
 
 __all__ = [
@@ -132,35 +145,25 @@ class Importance:
     h: dict
     g: dict | None = None
 
+    def __post_init__(self):
+        OneOf(*KINDS).check(self.kind, "kind")
+        Instance(dict, description="a dict parameter name -> tensor").check(self.h, "h")
+        Options(None, Instance(dict, description="a dict parameter name -> tensor")).check(
+            self.g, "g")
+
 
 # --------------------------------------------------------------------------------------
 # input helpers
 # --------------------------------------------------------------------------------------
-def _check_model(model):
-    if not isinstance(model, nn.Module):
-        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    if not any(True for _ in model.parameters()):
-        raise ValueError("model has no parameters")
-
-
 def _as_x(x):
     # validated like nets' inputs; numpy input is used in float64 here
     t = models._as_x(x)
     return t if isinstance(x, torch.Tensor) else t.double()
 
 
-def _as_y(y, n):
-    arr = y.detach().cpu().numpy() if isinstance(y, torch.Tensor) else np.asarray(y)
-    if not np.issubdtype(arr.dtype, np.integer):
-        raise ValueError(f"y must hold integer class labels, got dtype {arr.dtype}")
-    if arr.shape != (n,):
-        raise ValueError(f"y must have shape ({n},) to match x, got {arr.shape}")
-    if arr.size and arr.min() < 0:
-        raise ValueError(f"y must hold labels >= 0, got {arr.min()}")
-    return torch.from_numpy(np.ascontiguousarray(arr, dtype=np.int64))
-
-
 _check_device = models._check_device
+_check_model = models._check_model
+_as_y = models._as_y
 
 
 # --------------------------------------------------------------------------------------
@@ -291,14 +294,17 @@ def _importance(model, xt, yt, kind, hessian_method, batch_size, dev, progress,
         if kind == "baseline":
             h = {k: torch.ones(v.shape, dtype=torch.float64) for k, v in params.items()}
             return Importance(kind, h)
-        if use_closed and kind in ("fisher", "gradient"):
-            return Importance(kind, _closed_form_diag(model, xt, yt, kind, batch_size, dev))
-        if kind == "fisher":
-            h = _fisher_diag(model, xt, batch_size, dev, progress)
+        if kind in ("fisher", "gradient"):
+            # the Fisher of the softmax (its logit curvature diag(p) - pp^T needs no label)
+            # or the empirical Fisher of the labels, in float64
+            y = torch.zeros(xt.shape[0], dtype=torch.int64) if yt is None else yt
+            h = curvature.hessian_diagonal(
+                model, xt, y, method="gauss_newton" if kind == "fisher" else "fisher",
+                algorithm="closed_form" if use_closed else "per_sample",
+                batch_size=batch_size, device=dev, dtype=torch.float64)
             return Importance(kind, h)
-        method = "fisher" if kind == "gradient" else hessian_method
-        h = curvature.hessian_diagonal(model, xt, yt, method=method, batch_size=batch_size,
-                                  device=dev)
+        h = curvature.hessian_diagonal(model, xt, yt, method=hessian_method,
+                                       batch_size=batch_size, device=dev)
         h = {k: v.double() for k, v in h.items()}
         if kind != "grad_hessian":
             return Importance(kind, h)
@@ -306,53 +312,6 @@ def _importance(model, xt, yt, kind, hessian_method, batch_size, dev, progress,
         return Importance(kind, h, g)
     finally:
         model.train(was_training)
-
-
-@models._portable
-def _closed_form_diag(model, x, y, kind, batch_size, dev):
-    """Fisher ("cross_entropy") or empirical Fisher diagonal by the per-layer closed form."""
-    model = model.to(dev)
-    with torch.no_grad():
-        n_out = int(model(x[:1]).shape[-1])
-    if y is None:  # the logit curvature diag(p) - pp^T of the Fisher involves no label
-        y = torch.zeros(x.shape[0], dtype=torch.int64)
-    models._check_labels_vs_logits(y, n_out)
-    loss = "cross_entropy" if kind == "fisher" else "empirical_fisher"
-    h = curvature.gauss_newton_diagonal(model, x, y.to(dev), loss=loss,
-                                        batch_size=batch_size or 1024)
-    return {k: v.double().cpu() for k, v in h.items()}
-
-
-def _fisher_diag(model, x, batch_size, dev, progress):
-    model = model.to(dev)
-    params = {k: v.detach() for k, v in model.named_parameters()}
-    buffers = {k: v.detach() for k, v in model.named_buffers()}
-    with torch.no_grad():
-        n_out = int(model(x[:1]).shape[-1])
-    d = sum(p.numel() for p in params.values())
-    if batch_size is None:
-        batch_size = max(1, 2**23 // max(1, d * n_out))
-
-    def logp_one(p, x1):
-        logits = functional_call(model, (p, buffers), (x1.unsqueeze(0),)).squeeze(0)
-        return torch.log_softmax(logits, dim=-1)
-
-    jac = vmap(jacrev(logp_one), in_dims=(None, 0))
-    acc = {k: torch.zeros(p.numel(), dtype=torch.float64, device=dev)
-           for k, p in params.items()}
-    n = x.shape[0]
-    starts = range(0, n, batch_size)
-    for s in progress_bar(starts, desc="fisher diagonal", progress=progress):
-        xb = x[s:s + batch_size]
-        b = xb.shape[0]
-        with torch.no_grad():
-            prob = torch.softmax(functional_call(model, (params, buffers), (xb,)), dim=-1)
-        prob = prob.double()
-        jb = jac(params, xb)
-        for k in params:
-            jk = jb[k].reshape(b, n_out, -1).double()
-            acc[k] += torch.einsum("bc,bcd->d", prob, jk * jk)
-    return {k: (acc[k] / n).reshape(params[k].shape).cpu() for k in params}
 
 
 def mean_gradient(model, x, y, *, batch_size=None, device="cpu") -> dict:
@@ -449,19 +408,6 @@ def _to_numpy(t, label, size):
     return a
 
 
-def _check_layers(model, layers):
-    names = models.quantizable_parameters(model) if layers is None else list(layers)
-    named = dict(model.named_parameters())
-    if not names:
-        raise ValueError("no layer to compress (layers is empty or the model has none)")
-    for name in names:
-        if name not in named:
-            raise ValueError(f"layers names unknown parameter {name!r}")
-    if len(set(names)) != len(names):
-        raise ValueError(f"layers lists a parameter twice: {names}")
-    return names
-
-
 def _prune_scores(w, h, g):
     """Increase of the objective when w_i is set to 0."""
     h = np.clip(h, 0.0, None)
@@ -515,7 +461,7 @@ def pruning_masks(model, ratio, importance, *, layers=None) -> dict:
     """
     _check_model(model)
     ratio = _check_ratio(ratio)
-    names = _check_layers(model, layers)
+    names = models._check_layers(model, layers)
     data = _check_importance(importance, model, names)
     named = dict(model.named_parameters())
     masks = {}
@@ -643,13 +589,12 @@ def quantize(model, n_clusters, importance, *, method="optimal", layers=None, rn
     >>> torch.unique(q[0].weight).numel() <= 3
     True
     """
-    from .kmeans import drhw_kmeans
-    from .kmeans1d import optimal_kmeans_1d
+    from .compression import _quantize_weights
 
     _check_model(model)
     if method not in ("optimal", "kmeans"):
         raise ValueError(f"method must be 'optimal' or 'kmeans', got {method!r}")
-    names = _check_layers(model, layers)
+    names = models._check_layers(model, layers)
     data = _check_importance(importance, model, names)
     smallest = min(data[n][0].size for n in names)
     K = check_int(n_clusters, "n_clusters", low=1, high=smallest)
@@ -660,17 +605,15 @@ def quantize(model, n_clusters, importance, *, method="optimal", layers=None, rn
         w, h, g = data[name]
         h = np.clip(h, 0.0, None)
         target = w if g is None else np.where(h > 0, w - g / np.where(h > 0, h, 1.0), w)
-        if method == "optimal":
-            res = optimal_kmeans_1d(target, K, h=h)
-        else:
-            res = drhw_kmeans(target, h, K, beta=0.0, rng=gen, init=init,
-                                 max_iter=max_iter)
+        res = _quantize_weights(target, h, K, "optimal" if method == "optimal" else "hw",
+                                rng=gen, init=init, max_iter=max_iter)
         w_hat = np.asarray(res.reconstruct(), dtype=float).reshape(tuple(named[name].shape))
         with torch.no_grad():
             named[name].copy_(torch.as_tensor(w_hat, dtype=named[name].dtype))
     return out
 
 
+@validate_params(model=TorchModule(), compressed=TorchModule())
 def compression_objective(model, compressed, importance, *, layers=None) -> float:
     r"""Value of the (importance-weighted) compression objective of ``compressed``.
 
@@ -701,7 +644,7 @@ def compression_objective(model, compressed, importance, *, layers=None) -> floa
     """
     _check_model(model)
     _check_model(compressed)
-    names = _check_layers(model, layers)
+    names = models._check_layers(model, layers)
     data = _check_importance(importance, model, names)
     named_c = dict(compressed.named_parameters())
     total = 0.0
@@ -721,6 +664,7 @@ def compression_objective(model, compressed, importance, *, layers=None) -> floa
 # --------------------------------------------------------------------------------------
 # the orthogonality rule
 # --------------------------------------------------------------------------------------
+@validate_params(model=TorchModule(), compressed=TorchModule())
 def orthogonality(model, compressed, importance, *, layers=None) -> dict:
     r"""Orthogonality and distortion of a compressed network in a diagonal metric.
 
@@ -759,7 +703,7 @@ def orthogonality(model, compressed, importance, *, layers=None) -> dict:
     """
     _check_model(model)
     _check_model(compressed)
-    names = _check_layers(model, layers)
+    names = models._check_layers(model, layers)
     h = importance.h if isinstance(importance, Importance) else importance
     data = _check_importance(h, model, names)
     named_c = dict(compressed.named_parameters())
@@ -790,6 +734,7 @@ def _weight_tangents(model, compressed, names):
     return t_hat, t_err
 
 
+@validate_params(model=TorchModule(), compressed=TorchModule())
 def fisher_inner_products(model, compressed, x, *, layers=None, batch_size=1024,
                           device="cpu") -> dict:
     r"""Orthogonality and distortion of a compressed network in the full Fisher metric.
@@ -838,7 +783,7 @@ def fisher_inner_products(model, compressed, x, *, layers=None, batch_size=1024,
     """
     _check_model(model)
     _check_model(compressed)
-    names = _check_layers(model, layers)
+    names = models._check_layers(model, layers)
     batch_size = check_int(batch_size, "batch_size", low=1)
     dev = _check_device(device)
     xt = _as_x(x)
@@ -912,6 +857,8 @@ RECORDS = ("orthogonality", "distortion", "taylor", "fisher_orthogonality",
            "fisher_distortion")
 
 
+@validate_params(n_jobs=Options(None, Integer()), models=Models(),
+                 prune_ratios=Reals(low=0, high=1, high_open=True))
 def compare_objectives(models, data, *, kinds=("baseline", "fisher", "gradient",
                                                 "grad_hessian"),
                        hessians=None, prune_ratios=(), n_clusters=(), fisher_kinds=(),
@@ -1182,6 +1129,9 @@ def _compare_member_work(model, x_tr, y_tr, x_te, y_te, hessian, settings):
     return out
 
 
+@validate_params(n_jobs=Options(None, Integer()), ens=HasAttrs("models", "n_models",
+                 description="an infocompress.ensembles.Ensemble"), prune_ratios=Reals(low=0,
+                 high=1, high_open=True), n_clusters=Sizes(low=1))
 def ensemble_comparison(ens, *, n_models=None, kinds=("baseline", "fisher", "gradient",
                                                        "grad_hessian"),
                         prune_ratios=(), n_clusters=(), fisher_kinds=(), fisher_samples=None,
@@ -1231,7 +1181,7 @@ def ensemble_comparison(ens, *, n_models=None, kinds=("baseline", "fisher", "gra
     >>> res["fisher"]["prune"]["loss"]["test"].shape  # (sweep points, networks)
     (1, 2)
     """
-    from . import cache, kmeans, kmeans1d
+    from . import cache, compression, kmeans, kmeans1d
 
     n = ens.n_models if n_models is None else check_int(n_models, "n_models", low=1,
                                                          high=ens.n_models)
@@ -1241,7 +1191,8 @@ def ensemble_comparison(ens, *, n_models=None, kinds=("baseline", "fisher", "gra
     key = {"what": "importance comparison", "ensemble": cache.key_digest(ens.key),
            "n_models": n, "reuse_hessians": bool(reuse_hessians), **settings,
            "source": cache.source_digest(
-               sys.modules[__name__], curvature, kmeans, kmeans1d, models.quantizable_parameters,
+               sys.modules[__name__], curvature, kmeans, kmeans1d, compression._quantize_weights,
+               models.quantizable_parameters,
                models._portable, models._OneThread, models._check_labels_vs_logits)}
 
     def compute():

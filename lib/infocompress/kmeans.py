@@ -57,7 +57,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import as_finite_array, as_generator, check_int
+from ._validation import (
+    ArrayLike,
+    Integer,
+    Options,
+    as_finite_array,
+    as_generator,
+    check_int,
+    validate_params,
+)
 
 __all__ = [
     "DIAMETER_PENALTIES",
@@ -204,6 +212,7 @@ def centers_diameter(centers) -> float:
     return float(_max_pair(c)[2])
 
 
+@validate_params(axis=Options(None, Integer()))
 def hw_distortion(w, w_hat, h=None, *, axis=None):
     r"""Hessian-weighted squared error between weights and their quantized values.
 
@@ -1401,6 +1410,7 @@ def _run_vector_rows(W, H, C0, beta, max_iter, tol):
 # --------------------------------------------------------------------------------------
 # public k-means functions
 # --------------------------------------------------------------------------------------
+@validate_params(w=ArrayLike(nonempty=True))
 def drhw_kmeans(
     w,
     h=None,

@@ -7,8 +7,8 @@ programme: :func:`optimal_kmeans_1d` for one weight vector and
 :func:`optimal_kmeans_1d_batch` for every row of an array. The iterative algorithms of
 :mod:`infocompress.kmeans` are measured against it.
 
-Notes for developers
---------------------
+Kernel notes
+------------
 The dynamic program of :func:`optimal_kmeans_1d` calls the module attribute
 ``_SEGMENT_KERNEL(x, wts, K) -> boundaries``. Its contract: ``x`` sorted, strictly
 increasing float64 values of shape (n,), ``wts`` non-negative float64 weights of shape
@@ -21,7 +21,7 @@ cached in ``__pycache__``) when numba is installed, and the numpy divide and con
 plugged in by reassigning the attribute; ``tests/test_kernels.py`` checks every kernel
 against brute force.
 The batched function runs the compiled kernel ``_optimal_rows`` (the SMAWK kernel per
-row) when numba is installed and :data:`infocompress.kmeans._USE_NUMBA` is true.
+row) when numba is installed and ``infocompress.kmeans._USE_NUMBA`` is true.
 
 References
 ----------
@@ -38,7 +38,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import kmeans as _kmeans
-from ._validation import as_finite_array
+from ._validation import ArrayLike, as_finite_array, validate_params
 from .kmeans import KMeansResult, _check_h, _check_n_clusters
 
 __all__ = ["optimal_kmeans_1d", "optimal_kmeans_1d_batch"]
@@ -326,6 +326,7 @@ def _segments_default(x, wts, K):
 _SEGMENT_KERNEL = _segments_default
 
 
+@validate_params(w=ArrayLike(nonempty=True))
 def optimal_kmeans_1d(w, n_clusters, *, h=None) -> KMeansResult:
     r"""Exact (globally optimal) weighted k-means of scalars by dynamic programming.
 
@@ -578,7 +579,7 @@ def optimal_kmeans_1d_batch(W, n_clusters, *, h=None) -> KMeansResult:
 
 def _jit(name):
     """The numba-compiled ``_optimal_rows`` (with ``_segments_smawk`` compiled into it), or
-    None without numba or when :data:`infocompress.kmeans._USE_NUMBA` is False."""
+    None without numba or when ``infocompress.kmeans._USE_NUMBA`` is False."""
     if not _kmeans._USE_NUMBA:
         return None
     if name not in _COMPILED:

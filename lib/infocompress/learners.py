@@ -4,26 +4,13 @@ The pieces that used to live here now live with the mathematical object they bel
 this module re-exports them so that ``from infocompress import learners`` keeps working
 for at least one release:
 
-=====================================  ==========================================
-module                                 names
-=====================================  ==========================================
-:mod:`infocompress.channels`           :class:`GaussianNoiseCompressor`,
-                                       :class:`UniformQuantizer`,
-                                       :class:`NoisyMeanLearner`,
-                                       :func:`oracle_gen_error`,
-                                       :func:`oracle_population_risk`,
-                                       :func:`oracle_sigma_distortion`
-:mod:`infocompress.generalization`     :func:`sub_gaussian_gen_bound`,
-                                       :class:`ProbitLinearLoss`,
-                                       :func:`chi2_loss_cgf`,
-                                       :func:`chi2_loss_cgf_bound`,
-                                       :func:`empirical_cgf`
-:mod:`infocompress.linreg`             :func:`ridge`,
-                                       :func:`erm_excess_risk_distribution`,
-                                       :func:`erm_weight_kl`,
-                                       :func:`erm_weight_logpdf`,
-                                       :func:`project_to_ball`
-=====================================  ==========================================
+* :mod:`infocompress.channels`: ``GaussianNoiseCompressor``, ``UniformQuantizer``,
+  ``NoisyMeanLearner``, ``oracle_gen_error``, ``oracle_population_risk``,
+  ``oracle_sigma_distortion``;
+* :mod:`infocompress.generalization`: ``sub_gaussian_gen_bound``, ``ProbitLinearLoss``,
+  ``chi2_loss_cgf``, ``chi2_loss_cgf_bound``, ``empirical_cgf``;
+* :mod:`infocompress.linreg`: ``ridge``, ``erm_excess_risk_distribution``,
+  ``erm_weight_kl``, ``erm_weight_logpdf``, ``project_to_ball``.
 """
 
 from __future__ import annotations

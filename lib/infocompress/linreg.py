@@ -32,6 +32,7 @@ from scipy import stats
 from scipy.special import digamma, gammaln
 
 from ._validation import (
+    ArrayLike,
     as_finite_array,
     as_generator,
     check_int,
@@ -39,6 +40,7 @@ from ._validation import (
     check_nonnegative,
     check_positive,
     check_real,
+    validate_params,
 )
 
 __all__ = [
@@ -150,7 +152,7 @@ def sample_datasets(w_star, n, *, trials=1, sigma_x=None, noise_var=1.0, rng=Non
     d = w_star.size
     n = check_int(n, "n", low=1)
     trials = check_int(trials, "trials", low=1)
-    noise_var = float(check_positive(noise_var, "noise_var"))
+    noise_var = check_real(noise_var, "noise_var", positive=True)
     cov = covariance_matrix(sigma_x, d)
     gen = as_generator(rng)
     z = gen.standard_normal((trials, d, n))
@@ -171,6 +173,7 @@ def _batch_xy(X, Y):
     return X, Y
 
 
+@validate_params(X=ArrayLike(nonempty=True))
 def erm(X, Y) -> np.ndarray:
     r"""Least-squares (ERM) solution :math:`W = (XX^\top)^{-1} X Y`, eq. (18), batched.
 
@@ -207,6 +210,7 @@ def erm(X, Y) -> np.ndarray:
                          "linearly dependent in at least one trial") from None
 
 
+@validate_params(X=ArrayLike(nonempty=True))
 def empirical_risk(w, X, Y) -> np.ndarray:
     r"""Empirical risk :math:`L_S(w) = \frac1n \lVert Y - X^\top w\rVert_2^2`, eq. (17), batched.
 
@@ -258,7 +262,7 @@ def population_risk(w, w_star, *, sigma_x=None, noise_var=1.0) -> np.ndarray:
     w = as_finite_array(w, "w")
     if w.shape[-1:] != w_star.shape:
         raise ValueError(f"w of shape {w.shape} does not match w_star of shape {w_star.shape}")
-    noise_var = float(check_positive(noise_var, "noise_var"))
+    noise_var = check_real(noise_var, "noise_var", positive=True)
     cov = covariance_matrix(sigma_x, w_star.size)
     diff = w - w_star
     return np.einsum("...i,ij,...j->...", diff, cov, diff) + noise_var
@@ -286,7 +290,7 @@ def expected_empirical_risk_erm(d, n, noise_var=1.0) -> float:
     n = check_int(n, "n", low=1)
     if n < d:
         raise ValueError(f"needs n >= d, got n={n}, d={d}")
-    return float(check_positive(noise_var, "noise_var")) * (n - d) / n
+    return check_real(noise_var, "noise_var", positive=True) * (n - d) / n
 
 
 def gen_error_erm(d, n, noise_var=1.0) -> float:
@@ -316,7 +320,7 @@ def gen_error_erm(d, n, noise_var=1.0) -> float:
     2.349138
     """
     d, n = check_n_gt_d_plus_1(d, n)
-    noise_var = float(check_positive(noise_var, "noise_var"))
+    noise_var = check_real(noise_var, "noise_var", positive=True)
     return noise_var * d / n * (2.0 + (d + 1) / (n - d - 1))
 
 
@@ -352,9 +356,9 @@ def gen_error_bound(mi, n, *, c_w_star, sigma_x_norm=1.0, noise_var=1.0):
     """
     mi = check_nonnegative(mi, "mi")
     n = check_int(n, "n", low=1)
-    c = float(check_nonnegative(c_w_star, "c_w_star"))
-    s = float(check_positive(sigma_x_norm, "sigma_x_norm"))
-    v = float(check_positive(noise_var, "noise_var"))
+    c = check_real(c_w_star, "c_w_star", nonnegative=True)
+    s = check_real(sigma_x_norm, "sigma_x_norm", positive=True)
+    v = check_real(noise_var, "noise_var", positive=True)
     out = 2.0 * (c * s + v) * np.sqrt(mi / n)
     return out if out.ndim else float(out)
 
@@ -392,7 +396,7 @@ def reconstruction_radius(w_star, levels) -> float:
 def _log_ratio(D, d, n, noise_var):
     d, n = check_n_gt_d_plus_1(d, n)
     D = check_nonnegative(D, "D")
-    v = float(check_positive(noise_var, "noise_var"))
+    v = check_real(noise_var, "noise_var", positive=True)
     with np.errstate(divide="ignore"):
         return d, np.log(d * v / ((n - d - 1) * D))
 
@@ -450,7 +454,7 @@ def distortion_rate_upper(R, d, n, noise_var=1.0):
     """
     d, n = check_n_gt_d_plus_1(d, n)
     R = check_nonnegative(R, "R")
-    v = float(check_positive(noise_var, "noise_var"))
+    v = check_real(noise_var, "noise_var", positive=True)
     out = d * v / (n - d - 1) * np.exp(-2.0 * R / d)
     return out if out.ndim else float(out)
 
@@ -485,7 +489,7 @@ def rate_distortion_lower(D, d, n, noise_var=1.0, kl=0.0):
     >>> rate_distortion_lower(1.0, 50, 80, kl=0.0) == rate_distortion_upper(1.0, 50, 80)
     True
     """
-    kl = float(check_nonnegative(kl, "kl"))
+    kl = check_real(kl, "kl", nonnegative=True)
     d, lr = _log_ratio(D, d, n, noise_var)
     out = 0.5 * d * np.maximum(lr, 0.0) - kl
     return out if out.ndim else float(out)
@@ -542,6 +546,7 @@ def waterfilling_rate_distortion(D, weight_var, data_var):
 # ----------------------------------------------------------------------------------------
 # linear regression: ridge, ERM laws, Oracle closed forms
 # ----------------------------------------------------------------------------------------
+@validate_params(X=ArrayLike(nonempty=True))
 def ridge(X, Y, lam) -> np.ndarray:
     r"""Ridge regression :math:`W_\lambda = (XX^\top + n\lambda I)^{-1} XY`, batched.
 
@@ -684,6 +689,7 @@ def erm_weight_kl(d, n) -> float:
     return float(max(h_g - h_t, 0.0))
 
 
+@validate_params(w_star=ArrayLike(ndim=1, nonempty=True))
 def erm_weight_logpdf(w, w_star, n, *, sigma_x=None, noise_var=1.0) -> np.ndarray:
     r"""Log-density of the ERM weights, a multivariate t law (see :func:`erm_weight_kl`).
 
@@ -737,6 +743,7 @@ def erm_weight_logpdf(w, w_star, n, *, sigma_x=None, noise_var=1.0) -> np.ndarra
             - 0.5 * logdet_psi - 0.5 * (nu + d) * np.log1p(quad / nu))
 
 
+@validate_params(w=ArrayLike(nonempty=True))
 def project_to_ball(w, center, radius) -> np.ndarray:
     r"""Project each row of ``w`` onto the Euclidean ball :math:`\{u: \lVert u - c\rVert \le r\}`.
 

@@ -35,7 +35,7 @@ from scipy.spatial import cKDTree
 from scipy.spatial.distance import cdist
 from scipy.special import digamma, entr
 
-from ._validation import as_finite_array, as_generator, check_int, check_nonnegative
+from ._validation import as_finite_array, as_generator, check_int, check_real
 
 __all__ = [
     "discrete_entropy",
@@ -414,7 +414,7 @@ def ksg(x, y, *, k=3, jitter=0.0, rng=None) -> float:
     True
     """
     xa, ya, k = _check_pair(x, y, k)
-    jitter = float(check_nonnegative(jitter, "jitter"))
+    jitter = check_real(jitter, "jitter", nonnegative=True)
     if jitter > 0:
         gen = as_generator(rng)
         xa = _add_jitter(xa, jitter, gen)

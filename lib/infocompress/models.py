@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._validation import as_generator, check_int
+from ._validation import Models, Sizes, as_generator, check_int, validate_params
 
 __all__ = [
     "INITS",
@@ -144,6 +144,14 @@ def _as_y(y, n, name="y"):
     return t
 
 
+def _check_model(model):
+    """A ValueError unless ``model`` is a torch module with parameters."""
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if not any(True for _ in model.parameters()):
+        raise ValueError("model has no parameters")
+
+
 def _check_labels_vs_logits(y, n_out, name="y"):
     if y.numel() and int(y.max()) >= n_out:
         raise ValueError(f"{name} holds label {int(y.max())} but the model has {n_out} outputs")
@@ -232,6 +240,7 @@ def _hidden_block(a, b, dropout):
     return layers
 
 
+@validate_params(in_shape=Sizes(low=1))
 def make_mlp(hidden=(64, 32), *, in_shape=(8, 8), n_classes=10, dropout=0.0, init="torch",
              rng=None) -> nn.Module:
     """Fully connected ReLU network: the "three-layer" MNIST model of Bu et al. (2021).
@@ -254,7 +263,7 @@ def make_mlp(hidden=(64, 32), *, in_shape=(8, 8), n_classes=10, dropout=0.0, ini
         Number of outputs (logits).
     dropout : float, default 0.0
         Dropout probability after every hidden layer, in [0, 1); active in training mode
-        only (:func:`train` switches it on, :func:`evaluate` off).
+        only (:func:`~infocompress.training.train` switches it on, :func:`evaluate` off).
     init : {"torch", "xavier_normal"}, default "torch"
         Initial weights: PyTorch's default uniform initialisation, or Xavier-normal
         weights :math:`\\mathcal N(0, 2/(\\text{fan\\_in} + \\text{fan\\_out}))` as in the
@@ -319,6 +328,7 @@ class _ToImage(nn.Module):
         return f"chw={self.chw}"
 
 
+@validate_params(in_shape=Sizes(low=1))
 def make_convnet(*, in_shape=(8, 8), channels=(8, 16, 32), hidden=(32,), n_classes=10,
                  kernel_size=3, dropout=0.0, init="torch", rng=None) -> nn.Module:
     """Small convolutional ReLU network: the analogue of the paper's CIFAR-10 model.
@@ -541,6 +551,7 @@ def predict_logits(model, x, *, device="cpu", batch_size=4096):
     return torch.cat(out).numpy()
 
 
+@validate_params(models=Models())
 def evaluate_ensemble(models, x, y, *, subsets=None, device="cpu"):
     """Evaluate several models; optionally model ``m`` only on ``x[subsets[m]]``.
 
@@ -597,7 +608,8 @@ def evaluate_ensemble(models, x, y, *, subsets=None, device="cpu"):
 # quantization of a whole network
 # --------------------------------------------------------------------------------------
 def quantizable_parameters(model):
-    """Names of the weight tensors that :func:`quantize_model` compresses by default.
+    """Names of the weight tensors that :func:`~infocompress.compression.quantize_model` compresses
+    by default.
 
     These are the ``weight`` parameters of every :class:`~torch.nn.Linear` and
     :class:`~torch.nn.Conv2d` (or Conv1d/Conv3d) module, in registration order. Biases are
@@ -642,3 +654,21 @@ def _per_sample_losses(model, xt, yt, dev, batch_size=4096):
     finally:
         model.train(was_training)
     return torch.cat(out).numpy()
+
+
+def _check_layers(model, layers):
+    """The parameter names a compression acts on: ``layers`` (a sequence of names of
+    ``model``'s parameters, each once) or, for None, :func:`quantizable_parameters`."""
+    if isinstance(layers, (str, bytes)):
+        raise ValueError("layers must be a sequence of parameter names, not the string "
+                         f"{layers!r} (write [{layers!r}])")
+    names = quantizable_parameters(model) if layers is None else list(layers)
+    named = dict(model.named_parameters())
+    if not names:
+        raise ValueError("no layer to compress (layers is empty or the model has none)")
+    for name in names:
+        if name not in named:
+            raise ValueError(f"layers names unknown parameter {name!r}")
+    if len(set(names)) != len(names):
+        raise ValueError(f"layers lists a parameter twice: {names}")
+    return names

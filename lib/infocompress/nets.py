@@ -4,27 +4,16 @@ The practice part's code lives in four modules named for what they hold; this mo
 re-exports their public names so that ``from infocompress import nets`` and
 ``nets.train_ensemble(...)`` keep working:
 
-=====================================  ==========================================
-module                                 public names
-=====================================  ==========================================
-:mod:`infocompress.models`             :func:`make_mlp`, :func:`make_convnet`,
-                                       :func:`torch_generator`, :func:`evaluate`,
-                                       :func:`evaluate_ensemble`,
-                                       :func:`predict_logits`,
-                                       :func:`quantizable_parameters`,
-                                       ``INITS``, ``PORTABLE_NUMERICS``
-:mod:`infocompress.training`           :func:`train`, :func:`train_ensemble`,
-                                       :func:`continue_training`,
-                                       :func:`complement_subsets`, ``OPTIMIZERS``
-:mod:`infocompress.curvature`          :func:`hessian_diagonal`,
-                                       :func:`ensemble_hessians`,
-                                       :func:`~infocompress.curvature.gauss_newton_diagonal`,
-                                       ``HESSIAN_METHODS``
-:mod:`infocompress.compression`        :func:`quantize_model`,
-                                       :func:`compression_sweep`, :func:`select_beta`,
-                                       ``QUANTIZE_METHODS``
-:mod:`infocompress.ensembles`          trained ensembles shared through the cache
-=====================================  ==========================================
+* :mod:`infocompress.models`: ``make_mlp``, ``make_convnet``, ``torch_generator``,
+  ``evaluate``, ``evaluate_ensemble``, ``predict_logits``, ``quantizable_parameters``,
+  ``INITS``, ``PORTABLE_NUMERICS``;
+* :mod:`infocompress.training`: ``train``, ``train_ensemble``, ``continue_training``,
+  ``complement_subsets``, ``OPTIMIZERS``;
+* :mod:`infocompress.curvature`: ``hessian_diagonal``, ``ensemble_hessians`` (and
+  ``gauss_newton_diagonal``), ``HESSIAN_METHODS``;
+* :mod:`infocompress.compression`: ``quantize_model``, ``compression_sweep``,
+  ``select_beta``, ``QUANTIZE_METHODS``;
+* :mod:`infocompress.ensembles`: trained ensembles shared through the cache.
 
 New code may import from those modules directly; this one forwards for at least one
 release. Importing it imports torch.

@@ -10,6 +10,8 @@ import contextlib
 
 import numpy as np
 
+from ._validation import ArrayLike, HasAttrs, Integer, Real, validate_params
+
 __all__ = ["STYLE", "band", "figure", "style"]
 
 #: rcParams applied inside :func:`style` and :func:`figure`.
@@ -39,6 +41,8 @@ def style():
         yield
 
 
+@validate_params(nrows=Integer(low=1), ncols=Integer(low=1), width=Real(low=0, low_open=True),
+                 height=Real(low=0, low_open=True))
 def figure(nrows: int = 1, ncols: int = 1, *, width: float = 4.2, height: float = 3.2,
            squeeze: bool = True, **kwargs):
     """Create a figure with the book's style.
@@ -69,6 +73,9 @@ def figure(nrows: int = 1, ncols: int = 1, *, width: float = 4.2, height: float 
     return fig, axes
 
 
+@validate_params(ax=HasAttrs("plot", "fill_between", description="a matplotlib Axes"),
+                 x=ArrayLike(ndim=1), mean=ArrayLike(ndim=1), se=ArrayLike(ndim=1, low=0),
+                 k=Real(low=0))
 def band(ax, x, mean, se, *, k: float = 2.0, label=None, color=None, marker="o", **kwargs):
     """Plot ``mean`` against ``x`` with a shaded band ``mean +/- k * se``.
 

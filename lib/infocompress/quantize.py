@@ -4,10 +4,10 @@ Two modules hold the clustering code of Section 6 of Bu et al. (2021):
 
 * :mod:`infocompress.kmeans` -- Lloyd's algorithm for plain, Hessian-weighted (HW) and
   diameter-regularized Hessian-weighted (DRHW) k-means, eqs. (30), (34), (35) and
-  Algorithm 1, for one weight vector (:func:`drhw_kmeans`) or many
-  (:func:`drhw_kmeans_batch`), scalar or vector;
+  Algorithm 1, for one weight vector (``drhw_kmeans``) or many
+  (``drhw_kmeans_batch``), scalar or vector;
 * :mod:`infocompress.kmeans1d` -- the exact global optimum of weighted scalar k-means by
-  dynamic programming (:func:`optimal_kmeans_1d`, :func:`optimal_kmeans_1d_batch`).
+  dynamic programming (``optimal_kmeans_1d``, ``optimal_kmeans_1d_batch``).
 
 This module re-exports their public names, so that ``from infocompress import quantize``
 and ``quantize.drhw_kmeans(...)`` keep working for at least one release.

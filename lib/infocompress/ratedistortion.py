@@ -26,7 +26,16 @@ import numpy as np
 from scipy.special import logsumexp
 from scipy.stats import norm
 
-from ._validation import as_finite_array, check_int, check_nonnegative, check_positive
+from ._validation import (
+    IsCallable,
+    Real,
+    as_finite_array,
+    check_int,
+    check_nonnegative,
+    check_positive,
+    check_real,
+    validate_params,
+)
 
 __all__ = [
     "BlahutArimotoResult",
@@ -61,7 +70,7 @@ def gaussian_rate_distortion(D, variance=1.0):
     0.693147
     """
     D = check_nonnegative(D, "D")
-    v = float(check_positive(variance, "variance"))
+    v = check_real(variance, "variance", positive=True)
     with np.errstate(divide="ignore"):
         out = np.maximum(0.0, 0.5 * np.log(v / D))
     return out if out.ndim else float(out)
@@ -86,11 +95,12 @@ def gaussian_distortion_rate(R, variance=1.0):
     0.25
     """
     R = check_nonnegative(R, "R")
-    v = float(check_positive(variance, "variance"))
+    v = check_real(variance, "variance", positive=True)
     out = v * np.exp(-2.0 * R)
     return out if out.ndim else float(out)
 
 
+@validate_params(logpdf=IsCallable(), lo=Real(), hi=Real())
 def discretize_density(logpdf, lo, hi, n_points):
     """Discretize a continuous density on a uniform grid (midpoint rule, renormalised).
 
@@ -217,7 +227,7 @@ def blahut_arimoto(probs, distortion, beta, *, init=None, max_iter=10_000, tol=1
     if betas.ndim != 1:
         raise ValueError(f"beta must be a scalar or 1-D, got shape {betas.shape}")
     max_iter = check_int(max_iter, "max_iter", low=1)
-    tol = float(check_positive(tol, "tol"))
+    tol = check_real(tol, "tol", positive=True)
     m = dist.shape[1]
     if init is None:
         q0 = np.full(m, 1.0 / m)
@@ -256,6 +266,7 @@ def _blahut_arimoto(p, dist, betas, q0, max_iter, tol):
     return BlahutArimotoResult(betas, rate, lower, dbar, q, it, converged)
 
 
+@validate_params(variance=Real(low=0, low_open=True))
 def gaussian_quantizer_cells(levels, *, variance=1.0):
     r"""Exact cell probabilities and distortion of a nearest-level quantizer of a Gaussian.
 
@@ -303,6 +314,7 @@ def gaussian_quantizer_cells(levels, *, variance=1.0):
     return probs, dist * sigma**2
 
 
+@validate_params(variance=Real(low=0, low_open=True))
 def gaussian_lloyd_max(n_levels, *, variance=1.0, max_iter=100_000, tol=1e-13):
     r"""Optimal fixed-rate scalar quantizer of a Gaussian source (Lloyd–Max), by exact integrals.
 

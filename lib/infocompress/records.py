@@ -30,6 +30,8 @@ from __future__ import annotations
 import itertools
 import math
 
+from ._validation import Instance, OneOf, validate_params
+
 __all__ = ["CHECK_TABLE", "CLAIM", "GLUE_PREFIX", "bundle", "json_safe", "publish",
            "read_records"]
 
@@ -103,6 +105,8 @@ def _in_kernel() -> bool:
     return shell is not None and getattr(shell, "kernel", None) is not None
 
 
+@validate_params(prefix=OneOf("infocompress-check-table", "infocompress-claim"),
+                 record=Instance(dict, description="a dict"))
 def publish(prefix: str, record: dict) -> str | None:
     """Publish ``record`` as a hidden glue output when running in a Jupyter kernel.
 
@@ -128,6 +132,8 @@ def publish(prefix: str, record: dict) -> str | None:
     return name
 
 
+@validate_params(outputs=Instance(list, tuple, description="a list of notebook outputs"))
+@validate_params(prefix=OneOf("infocompress-check-table", "infocompress-claim"))
 def read_records(outputs, prefix: str) -> list[dict]:
     """The records published under ``prefix`` in a list of stored cell outputs.
 

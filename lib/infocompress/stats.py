@@ -36,11 +36,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import as_finite_array
+from ._validation import Integer, Options, as_finite_array, validate_params
 
 __all__ = ["crossed_se", "mean_se", "paired", "paired_difference"]
 
 
+@validate_params(axis=Options(None, Integer()))
 def mean_se(x, axis=0):
     r"""Mean and standard error of the mean of i.i.d. draws along ``axis``.
 
@@ -69,6 +70,9 @@ def mean_se(x, axis=0):
     (2.5, 0.6454972243679028)
     """
     arr = as_finite_array(x, "x")
+    if axis is not None and not -arr.ndim <= axis < arr.ndim:
+        raise ValueError(f"axis must lie in [{-arr.ndim}, {arr.ndim}) for x of shape "
+                         f"{arr.shape}, got {axis}")
     if arr.ndim == 0:
         raise ValueError("x must hold at least 2 draws, got a scalar")
     n = arr.shape[axis]

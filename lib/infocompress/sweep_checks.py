@@ -27,6 +27,7 @@ import numbers
 import numpy as np
 
 from . import sweeps
+from ._validation import HasAttrs, Instance, Sizes, validate_params
 
 __all__ = ["RELATIONS", "SYMBOLS", "change_rows", "claim_range"]
 
@@ -45,6 +46,7 @@ def _check_sweep(res, name):
     return np.asarray(res["n_clusters"])
 
 
+@validate_params(results=Instance(dict, list, tuple, description="sweep results"))
 def claim_range(results, low, high):
     """Indices of the K whose mean compression ratio (in %) lies in ``[low, high]``.
 
@@ -99,6 +101,8 @@ def claim_range(results, low, high):
     return [int(i) for i in np.flatnonzero(keep)]
 
 
+@validate_params(table=HasAttrs("rows", "close", description="a CheckTable"),
+                 indices=Sizes(low=0, allow_empty=True))
 def change_rows(table, res, reference, indices, quantity, relation, *, bound=0.0,
                 average=True, label=""):
     r"""Add rows "change of ``quantity`` from ``reference`` to ``res`` ``relation`` ``bound``".

@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import stats
+from ._validation import Instance, Integer, OneOf, describe, validate_params
 
 __all__ = ["QUANTITIES", "change", "combine", "model_values", "summary_frame"]
 
@@ -29,13 +30,16 @@ __all__ = ["QUANTITIES", "change", "combine", "model_values", "summary_frame"]
 QUANTITIES = ("train", "test", "gen", "accuracy", "error")
 
 
-def _side(side):
+def _side(side, name="side"):
     if not (isinstance(side, tuple) and len(side) == 2 and isinstance(side[0], dict)):
-        raise ValueError(f"a side is (sweep result, index of K or None), got {side!r}")
+        raise ValueError(f"{name} must be a pair (sweep result, index of K or None), got "
+                         f"{describe(side)}")
     res, i = side
-    if i is not None and not (0 <= int(i) < len(res["n_clusters"])):
-        raise ValueError(f"K index {i} out of range for a sweep over {len(res['n_clusters'])} "
-                         "values")
+    if i is not None:
+        Integer(low=0).check(i, f"the K index of {name}")
+        if int(i) >= len(res["n_clusters"]):
+            raise ValueError(f"the K index of {name}, {i}, is out of range for a sweep over "
+                             f"{len(res['n_clusters'])} values")
     return res, i
 
 
@@ -79,6 +83,7 @@ def _per_sample(side):
                          "with per_sample=('test',)") from None
 
 
+@validate_params(quantity=OneOf(*QUANTITIES))
 def change(a, b, quantity):
     r"""Mean over models of quantity(a) - quantity(b), with its standard error.
 
@@ -113,7 +118,7 @@ def change(a, b, quantity):
     """
     if quantity not in QUANTITIES:
         raise ValueError(f"quantity must be one of {QUANTITIES}, got {quantity!r}")
-    a, b = _side(a), _side(b)
+    a, b = _side(a, "a"), _side(b, "b")
     if quantity in ("train", "accuracy", "error"):
         mean, se = stats.paired(model_values(a, quantity), model_values(b, quantity))
         return {"mean": mean, "se": se, "z": _z(mean, se)}
@@ -129,6 +134,7 @@ def change(a, b, quantity):
     return out
 
 
+@validate_params(res=Instance(dict, description="a sweep result (dict)"))
 def combine(res, groups):
     """A sweep result whose i-th "K" is the average of the sweep over ``groups[i]``.
 
@@ -162,9 +168,11 @@ def combine(res, groups):
     n_k = len(res["n_clusters"])
     idx = []
     for g in groups:
+        if isinstance(g, (str, bytes)) or not hasattr(g, "__iter__") or not list(g) or not all(
+                Integer(low=0, high=n_k - 1).ok(i) for i in g):
+            raise ValueError(f"groups: every group must be a non-empty list of K indices in "
+                             f"0..{n_k - 1}, got {describe(g)}")
         g = [int(i) for i in g]
-        if not g or min(g) < 0 or max(g) >= n_k:
-            raise ValueError(f"group {g} must hold indices in 0..{n_k - 1}")
         idx.append(g)
 
     def avg(arr):
@@ -187,6 +195,7 @@ def _z(mean, se):
     return 0.0 if mean == 0 else float(np.sign(mean) * np.inf)
 
 
+@validate_params(res=Instance(dict, description="a sweep result (dict)"))
 def summary_frame(res, *, reference=None):
     """One row per K: ratio, mean risks and their changes against a reference, with SEs.
 
@@ -206,7 +215,7 @@ def summary_frame(res, *, reference=None):
     """
     import pandas as pd
 
-    ref = (res, None) if reference is None else _side(reference)
+    ref = (res, None) if reference is None else _side(reference, "reference")
     rows = []
     for i, k in enumerate(res["n_clusters"]):
         side = (res, i)

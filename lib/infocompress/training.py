@@ -28,7 +28,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._validation import as_generator, check_int
+from ._validation import (
+    ArrayLike,
+    Integer,
+    Models,
+    Options,
+    as_generator,
+    check_int,
+    validate_params,
+)
 from .models import (
     _as_x,
     _as_y,
@@ -246,6 +254,7 @@ def _train_member(model, x, y, settings, seed):
     return state, hist.numpy(), seconds
 
 
+@validate_params(n_jobs=Options(None, Integer()))
 def train_ensemble(make_model, n_models, x, y, *, subset_fraction=None, subset_size=None,
                    epochs, batch_size, lr, weight_decay=0.0, optimizer="adam", momentum=0.0,
                    rng=None, device="cpu", n_jobs=None, progress=None, return_info=False):
@@ -274,7 +283,8 @@ def train_ensemble(make_model, n_models, x, y, *, subset_fraction=None, subset_s
     ----------
     make_model : callable
         ``make_model(rng=...) -> torch.nn.Module``; every call must return the same
-        architecture (e.g. ``functools.partial(make_mlp, (64, 32))`` or :func:`make_mlp`).
+        architecture (e.g. ``functools.partial(make_mlp, (64, 32))`` or
+        :func:`~infocompress.models.make_mlp`).
     n_models : int
         Number of models, >= 1.
     x : array-like or torch.Tensor of shape (n, ...)
@@ -386,6 +396,7 @@ def train_ensemble(make_model, n_models, x, y, *, subset_fraction=None, subset_s
     return out
 
 
+@validate_params(n_jobs=Options(None, Integer()), models=Models())
 def continue_training(models, x, y, subsets, *, epochs, batch_size, lr, weight_decay=0.0,
                       optimizer="adam", momentum=0.0, rng=None, n_jobs=None, progress=None):
     """Train copies of trained models further, each on its own subset, in parallel.
@@ -480,6 +491,7 @@ def _subset_size(fraction, size, n):
 # --------------------------------------------------------------------------------------
 # ensemble experiments (Bu et al. 2021, Section 7)
 # --------------------------------------------------------------------------------------
+@validate_params(subsets=ArrayLike(ndim=2, nonempty=True))
 def complement_subsets(subsets, n):
     """For each row of ``subsets``, the sorted indices of ``range(n)`` it does not contain.
 

@@ -33,7 +33,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validation import as_finite_array, as_generator, check_nonnegative
+from ._validation import as_finite_array, as_generator, check_nonnegative, check_real
 
 __all__ = [
     "OptimalGaussianCompressor",
@@ -372,7 +372,7 @@ class OptimalGaussianCompressor:
                 f"shape {sig2.shape}"
             )
         sig2, logdet, _ = _check_weight_cov(sig2, lam.size)
-        D = float(check_nonnegative(D, "D"))
+        D = check_real(D, "D", nonnegative=True)
         res = _waterfilling(np.array([D]), sig2, lam, logdet, True, scalar=True)
         self.weight_var = sig2
         self.data_var = lam

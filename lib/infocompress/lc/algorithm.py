@@ -24,7 +24,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._validation import as_finite_array, check_int, check_nonnegative
+from .._validation import (
+    IsCallable,
+    Options,
+    as_finite_array,
+    check_int,
+    check_real,
+    validate_params,
+)
 from ..progress import progress_bar
 from .compression import Compression, CompressionTask
 
@@ -66,8 +73,8 @@ def mu_schedule(mu0, a, n):
     >>> mu_schedule(0.1, 2.0, 4).tolist()
     [0.1, 0.2, 0.4, 0.8]
     """
-    mu0 = float(as_finite_array(mu0, "mu0"))
-    a = float(as_finite_array(a, "a"))
+    mu0 = check_real(mu0, "mu0")
+    a = check_real(a, "a")
     if not mu0 > 0:
         raise ValueError(f"mu0 must be > 0, got {mu0}")
     if not a >= 1:
@@ -358,7 +365,7 @@ def lc_algorithm(l_step, compression, w_ref, mus, *, augmented=True, tol=0.0, lo
     if loss is not None and not callable(loss):
         raise ValueError(f"loss must be callable or None, got {loss!r}")
     mus = check_mus(mus)
-    tol = float(check_nonnegative(tol, "tol"))
+    tol = check_real(tol, "tol", nonnegative=True)
     inner = check_int(inner, "inner", low=1)
     groups = _Groups(w_ref, compression)
     return _lc_loop(l_step, groups, mus, bool(augmented), tol, loss, inner, progress)
@@ -445,6 +452,7 @@ def _compressed(groups, w, deltas):
 # --------------------------------------------------------------------------------------
 # iterated direct compression
 # --------------------------------------------------------------------------------------
+@validate_params(loss=Options(None, IsCallable()))
 def iterated_direct_compression(retrain, compression, w_ref, n_iter, *, loss=None):
     """Iterated direct compression (iDC): retrain from the compressed model, compress, repeat.
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import as_finite_array, check_int
+from .._validation import ArrayLike, Real, Sizes, as_finite_array, check_int, describe
 
 __all__ = [
     "AdaptiveQuantization",
@@ -43,6 +43,18 @@ __all__ = [
 # --------------------------------------------------------------------------------------
 # low-dimensional parameter containers
 # --------------------------------------------------------------------------------------
+def _index_array(value, name, high):
+    """Check an integer array with entries in [0, high)."""
+    if isinstance(value, (str, bytes)):
+        raise ValueError(f"{name} must be an integer array, got {describe(value)}")
+    arr = np.asarray(value)
+    if not np.issubdtype(arr.dtype, np.integer):
+        raise ValueError(f"{name} must be an integer array, got {describe(value)}")
+    if arr.size and (arr.min() < 0 or arr.max() >= high):
+        raise ValueError(f"{name} entries must lie in [0, {high}), got range "
+                         f"[{arr.min()}, {arr.max()}]")
+
+
 @dataclass(frozen=True)
 class QuantizedTheta:
     """Parameters of a quantized weight array.
@@ -57,6 +69,10 @@ class QuantizedTheta:
 
     codebook: np.ndarray
     assignments: np.ndarray
+
+    def __post_init__(self):
+        ArrayLike(ndim=1, nonempty=True).check(self.codebook, "codebook")
+        _index_array(self.assignments, "assignments", len(self.codebook))
 
 
 @dataclass(frozen=True)
@@ -73,6 +89,12 @@ class BinarizedTheta:
 
     scale: float
     signs: np.ndarray
+
+    def __post_init__(self):
+        Real(low=0).check(self.scale, "scale")
+        if isinstance(self.signs, (str, bytes)) or not np.issubdtype(
+                np.asarray(self.signs).dtype, np.number):
+            raise ValueError(f"signs must be an array of -1 and +1, got {describe(self.signs)}")
 
 
 @dataclass(frozen=True)
@@ -93,6 +115,14 @@ class PrunedTheta:
     values: np.ndarray
     shape: tuple
 
+    def __post_init__(self):
+        Sizes(low=0, allow_empty=True).check(self.shape, "shape")
+        _index_array(self.indices, "indices", int(np.prod(self.shape)))
+        ArrayLike(ndim=1).check(self.values, "values")
+        if np.size(self.values) != np.size(self.indices):
+            raise ValueError(f"values must hold one entry per index, got {np.size(self.values)}"
+                             f" values for {np.size(self.indices)} indices")
+
 
 @dataclass(frozen=True)
 class LowRankTheta:
@@ -112,6 +142,14 @@ class LowRankTheta:
     U: np.ndarray
     V: np.ndarray
     shape: tuple
+
+    def __post_init__(self):
+        ArrayLike(ndim=2).check(self.U, "U")
+        ArrayLike(ndim=2).check(self.V, "V")
+        Sizes(low=1).check(self.shape, "shape")
+        if np.shape(self.U)[1] != np.shape(self.V)[1]:
+            raise ValueError(f"U and V must have the same number of columns, got shapes "
+                             f"{np.shape(self.U)} and {np.shape(self.V)}")
 
 
 # --------------------------------------------------------------------------------------

@@ -28,7 +28,24 @@ import time
 
 import numpy as np
 
-from .._validation import as_generator, check_int
+from .._validation import (
+    RNG,
+    ArrayLike,
+    DataPair,
+    HasAttrs,
+    Instance,
+    Integer,
+    Models,
+    OneOf,
+    Options,
+    Real,
+    Sizes,
+    TorchModule,
+    as_finite_array,
+    as_generator,
+    check_int,
+    validate_params,
+)
 from .algorithm import lc_algorithm
 from .compression import (
     AdaptiveQuantization,
@@ -54,6 +71,8 @@ __all__ = [
 METHODS = ("DC", "DC + retraining", "LC")
 
 
+@validate_params(arrays=Instance(dict, list, tuple, description="a dict or sequence of arrays"),
+                 rtol=Real(low=0))
 def is_feasible(compression, arrays, *, rtol=1e-5):
     """Whether ``arrays`` (the groups of one compression entry) lie in its feasible set.
 
@@ -78,7 +97,7 @@ def is_feasible(compression, arrays, *, rtol=1e-5):
     >>> is_feasible(AdaptiveQuantization(2), [np.array([1.0, 2.0, 3.0])])
     False
     """
-    flat = np.concatenate([np.ravel(a) for a in arrays])
+    flat = np.concatenate([np.ravel(as_finite_array(a, 'arrays')) for a in arrays])
     if isinstance(compression, (AdaptiveQuantization, FixedCodebook)):
         k = compression.n_clusters if isinstance(compression, AdaptiveQuantization) \
             else compression.codebook.size
@@ -126,6 +145,14 @@ def _metrics(model, w, train, test):
             "test_errors": out["test"][1].astype(bool)}
 
 
+@validate_params(model=TorchModule(), train=DataPair(), test=DataPair(),
+                 compression=Instance(dict, CompressionTask,
+                 description="a dict or CompressionTask"), mus=ArrayLike(ndim=1), lr=Real(low=0,
+                 low_open=True), momentum=Real(low=0, high=1, high_open=True),
+                 weight_decay=Real(low=0), batch_size=Integer(low=1),
+                 epochs_per_mu=Integer(low=1), retrain_optimizer=OneOf("adam", "sgd"),
+                 retrain_lr=Real(low=0, low_open=True),
+                 retrain_epochs=Options(None, Integer(low=0)), rng=RNG)
 def compare_methods(model, train, test, compression, *, mus, lr=0.01, momentum=0.9,
                     weight_decay=0.0, batch_size=10, epochs_per_mu=1, clip=True,
                     retrain_optimizer="adam", retrain_lr=1e-3, retrain_epochs=None,
@@ -276,6 +303,9 @@ def _job(model, train, test, compression, seed, kwargs):
         torch.set_num_threads(old)
 
 
+@validate_params(n_jobs=Options(None, Integer()), models=Models(), x_pool=ArrayLike(),
+                 y_pool=ArrayLike(ndim=1),
+                 subsets=ArrayLike(ndim=2), x_test=ArrayLike(), y_test=ArrayLike(ndim=1), rng=RNG)
 def compare_methods_ensemble(models, x_pool, y_pool, subsets, x_test, y_test, tasks, *,
                              rng=None, n_jobs=-1, progress=None, **kwargs):
     """:func:`compare_methods` for several networks and compressions, in parallel.
@@ -335,11 +365,19 @@ def compare_methods_ensemble(models, x_pool, y_pool, subsets, x_test, y_test, ta
     models = list(models)
     if not models:
         raise ValueError("models must hold at least one network")
+    for xs, ys, what in ((x_pool, y_pool, "pool"), (x_test, y_test, "test")):
+        if np.shape(xs)[:1] != np.shape(ys)[:1] or not np.shape(ys)[0]:
+            raise ValueError(f"x_{what} and y_{what} must have the same non-zero number of "
+                             f"rows, got shapes {np.shape(xs)} and {np.shape(ys)}")
     if not isinstance(tasks, dict) or not tasks:
         raise ValueError(f"tasks must be a non-empty dict name -> compression, got {tasks!r}")
     sub = np.asarray(subsets)
     if sub.ndim != 2 or sub.shape[0] != len(models):
         raise ValueError(f"subsets must have shape ({len(models)}, k), got {sub.shape}")
+    if not np.issubdtype(sub.dtype, np.integer) or (
+            sub.size and (sub.min() < 0 or sub.max() >= np.shape(x_pool)[0])):
+        raise ValueError(f"subsets must hold integer indices into the {np.shape(x_pool)[0]} "
+                         f"pool images")
     names = list(tasks)
     seeds = as_generator(rng).integers(2**62, size=(len(models), len(names)))
     test = (np.asarray(x_test, dtype=np.float32), np.asarray(y_test))
@@ -406,6 +444,9 @@ def _cached_job(model, train, test, name, compression, seed, kwargs, key):
     return value
 
 
+@validate_params(n_jobs=Options(None, Integer()), ensemble=HasAttrs("models", "x_test",
+                                   description="an infocompress.ensembles.Ensemble"),
+                 networks=Sizes(low=0), rng=RNG)
 def compare_methods_cached(ensemble, networks, tasks, *, rng=None, n_jobs=-1, progress=None,
                            **kwargs):
     """:func:`compare_methods_ensemble` for some networks of an ensemble, cached on disk.
@@ -447,10 +488,10 @@ def compare_methods_cached(ensemble, networks, tasks, *, rng=None, n_jobs=-1, pr
 
     Examples
     --------
-    >>> compare_methods_cached(None, [], {})
+    >>> compare_methods_cached(None, [0], {})
     Traceback (most recent call last):
     ...
-    ValueError: networks must be a non-empty sequence of distinct indices, got []
+    ValueError: ensemble must be an infocompress.ensembles.Ensemble, got None
     """
     import joblib
 
@@ -498,6 +539,11 @@ def compare_methods_cached(ensemble, networks, tasks, *, rng=None, n_jobs=-1, pr
     return result
 
 
+_RESULT = Instance(dict, description="a result of compare_methods_ensemble (dict)")
+
+
+@validate_params(res=_RESULT, a=OneOf(*METHODS, "reference"), b=OneOf(*METHODS, "reference"),
+                 tasks=Options(None, Instance(list, tuple, description="a list of task names")))
 def pooled_change(res, a, b, quantity, *, tasks=None):
     """:func:`change` of method ``a`` against ``b``, each averaged over several tasks.
 
@@ -549,6 +595,8 @@ def pooled_change(res, a, b, quantity, *, tasks=None):
     return change(at(a), at(b), quantity)
 
 
+@validate_params(res=_RESULT, task=Instance(str, description="a task name"),
+                 method=OneOf(*METHODS, "reference"))
 def side(res, task, method):
     """The side ``(res, i)`` of :func:`infocompress.sweeps.change` for one task and method.
 
@@ -601,6 +649,7 @@ def change(a, b, quantity):
 
     if quantity != "error":
         return sweeps.change(a, b, quantity)
+    a, b = sweeps._side(a, "a"), sweeps._side(b, "b")
 
     def table(s):
         r, i = s

@@ -26,7 +26,7 @@ from .._validation import (
     as_generator,
     check_int,
     check_nonnegative,
-    check_positive,
+    check_real,
 )
 from ..progress import progress_bar
 from .algorithm import check_mus, iterated_direct_compression, lc_algorithm
@@ -93,7 +93,7 @@ def random_least_squares(n_problems, n, d, rho, *, noise=0.5, rng=None):
     if not rho < 1.0:
         raise ValueError(f"rho must be in [0, 1), got {float(rho)!r}")
     rho = float(rho)
-    noise = float(check_nonnegative(as_finite_array(noise, "noise", ndim=0), "noise"))
+    noise = check_real(noise, "noise", nonnegative=True)
     gen = as_generator(rng)
     cov = rho * np.ones((d, d)) + (1.0 - rho) * np.eye(d)
     X = gen.standard_normal((n_problems, n, d)) @ np.linalg.cholesky(cov).T
@@ -301,7 +301,7 @@ def least_squares_gd_l_step(X, y, n_steps, *, lr=None):
                          f"{X.shape}")
     n_steps = check_int(n_steps, "n_steps", low=1)
     if lr is not None:
-        lr = float(check_positive(lr, "lr"))
+        lr = check_real(lr, "lr", positive=True)
     quad = _Quadratic(X, y)
     d = X.shape[1]
 
@@ -438,7 +438,7 @@ def lc_least_squares(X, y, compression, mus, *, augmented=True, tol=0.0, w_ref=N
     """
     X, y, w_ref = _prepare(X, y, compression, w_ref)
     mus = check_mus(mus)
-    tol = float(check_nonnegative(tol, "tol"))
+    tol = check_real(tol, "tol", nonnegative=True)
     if l_step_iters is not None:
         l_step_iters = check_int(l_step_iters, "l_step_iters", low=1)
     inner = check_int(inner, "inner", low=1)

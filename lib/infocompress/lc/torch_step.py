@@ -11,10 +11,18 @@ import numbers
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch import nn
 from torch.func import functional_call
 
-from .._validation import as_finite_array, as_generator, check_int, check_nonnegative
+from .._validation import (
+    ArrayLike,
+    as_finite_array,
+    as_generator,
+    check_int,
+    check_real,
+    describe,
+    validate_params,
+)
+from ..models import _check_model, torch_generator
 from ..progress import progress_bar
 from .algorithm import _Groups
 from .compression import BinarizedTheta, LowRankTheta, PrunedTheta, QuantizedTheta
@@ -88,24 +96,15 @@ def set_model_weights(model, w) -> None:
             params[k].copy_(torch.as_tensor(arr, dtype=params[k].dtype))
 
 
-def _check_model(model):
-    if not isinstance(model, nn.Module):
-        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-
-
-def _torch_gen(rng):
-    return torch.Generator().manual_seed(int(rng.integers(2**63 - 1)))
-
-
 def _check_data(data):
     if not isinstance(data, (tuple, list)) or len(data) != 2:
-        raise ValueError("data must be a pair (x, y)")
+        raise ValueError(f"data must be a pair (x, y), got {describe(data)}")
     x, y = data
-    xt = torch.as_tensor(as_finite_array(x, "x"), dtype=torch.float32)
-    yt = torch.as_tensor(np.asarray(y))
-    if xt.shape[0] != yt.shape[0] or xt.shape[0] < 1:
-        raise ValueError(f"x and y must have the same (non-zero) length, got {xt.shape[0]} "
-                         f"and {yt.shape[0]}")
+    xt = torch.as_tensor(as_finite_array(x, "data x"), dtype=torch.float32)
+    yt = torch.as_tensor(as_finite_array(y, "data y", dtype=None))
+    if xt.ndim == 0 or yt.ndim == 0 or xt.shape[0] != yt.shape[0] or xt.shape[0] < 1:
+        raise ValueError(f"data: x and y must have the same (non-zero) length, got shapes "
+                         f"{tuple(xt.shape)} and {tuple(yt.shape)}")
     return xt, yt
 
 
@@ -128,12 +127,12 @@ def _check_training(model, loss_fn, data, epochs, batch_size, lr_schedule, momen
                     weight_decay=0.0):
     """Validated arguments shared by :func:`torch_l_step` and :func:`torch_retrain`."""
     _check_model(model)
-    weight_decay = float(check_nonnegative(weight_decay, "weight_decay"))
+    weight_decay = check_real(weight_decay, "weight_decay", nonnegative=True)
     if loss_fn is None:
         loss_fn = F.cross_entropy
     if not callable(loss_fn):
         raise ValueError(f"loss_fn must be callable or None, got {loss_fn!r}")
-    momentum = float(check_nonnegative(momentum, "momentum"))
+    momentum = check_real(momentum, "momentum", nonnegative=True)
     if momentum >= 1:
         raise ValueError(f"momentum must be < 1, got {momentum}")
     return (loss_fn, _check_data(data), check_int(epochs, "epochs", low=1),
@@ -167,6 +166,7 @@ class _Training:
         return False
 
 
+@validate_params(t=ArrayLike(low=0))
 def clipped_lr(lr_schedule, mu, t):
     """Learning rate of eq. (17): the schedule clipped at the optimal step ``1/mu``.
 
@@ -202,7 +202,7 @@ def clipped_lr(lr_schedule, mu, t):
     array([0.25, 0.25, 0.25, 0.25, 0.2 ])
     """
     sched = _schedule(lr_schedule)
-    mu = float(check_nonnegative(mu, "mu"))
+    mu = check_real(mu, "mu", nonnegative=True)
     tt = np.asarray(t)
     vals = np.asarray(np.vectorize(lambda s: float(sched(int(s))))(tt), dtype=float) \
         if tt.ndim else np.asarray(float(sched(int(tt))))
@@ -226,16 +226,21 @@ class TorchLStep:
 
     def __init__(self, model, loss_fn, data, *, epochs, batch_size, lr_schedule, clip,
                  momentum, rng, weight_decay=0.0):
+        loss_fn, data, epochs, batch_size, lr_schedule, momentum, weight_decay = \
+            _check_training(model, loss_fn, data, epochs, batch_size, lr_schedule, momentum,
+                            weight_decay)
+        if not isinstance(clip, (bool, np.bool_)):
+            raise ValueError(f"clip must be True or False, got {clip!r}")
         self.model = model
         self.loss_fn = loss_fn
         self.x, self.y = data
         self.epochs = epochs
         self.batch_size = batch_size
         self.schedule = lr_schedule
-        self.clip = clip
+        self.clip = bool(clip)
         self.momentum = momentum
         self.weight_decay = weight_decay
-        self.rng = rng
+        self.rng = as_generator(rng)
         self.last_lrs = np.zeros(0)
         self.last_losses = np.zeros(0)
 
@@ -249,7 +254,7 @@ class TorchLStep:
                     tgt[k] = torch.as_tensor(np.asarray(v), dtype=params[k].dtype)
         mu = float(mu)
         bufs = {k: torch.zeros_like(p) for k, p in params.items()}
-        gen = _torch_gen(self.rng)
+        gen = torch_generator(self.rng)
         dropout_seed = int(self.rng.integers(2**62))
         n = self.x.shape[0]
         lrs, losses = [], []
@@ -363,11 +368,9 @@ def torch_l_step(model, loss_fn, data, *, epochs, batch_size, lr_schedule, clip=
     >>> float(step.last_lrs.max())          # clipped at 1/mu
     0.25
     """
-    loss_fn, data, epochs, batch_size, sched, momentum, wd = _check_training(
-        model, loss_fn, data, epochs, batch_size, lr_schedule, momentum, weight_decay)
     return TorchLStep(model, loss_fn, data, epochs=epochs, batch_size=batch_size,
-                      lr_schedule=sched, clip=bool(clip), momentum=momentum,
-                      weight_decay=wd, rng=as_generator(rng))
+                      lr_schedule=lr_schedule, clip=bool(clip), momentum=momentum,
+                      weight_decay=weight_decay, rng=rng)
 
 
 # --------------------------------------------------------------------------------------
@@ -537,7 +540,7 @@ def torch_retrain(model, loss_fn, data, compression, theta, *, epochs, batch_siz
                     start += size
         return out
 
-    gen = _torch_gen(rng)
+    gen = torch_generator(rng)
     dropout_seed = int(rng.integers(2**62))
     n = x.shape[0]
     t = 0
