@@ -172,6 +172,9 @@ def _notebook_with(tmp_path, *records_):
                     {"cell_type": "code", "source": "", "outputs": outputs, "metadata": {},
                      "execution_count": 1}],
           "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    import nbformat
+
+    nbformat.validate(nbformat.from_dict(nb))   # the stored output is a valid notebook output
     path = tmp_path / "chapter.ipynb"
     path.write_text(json.dumps(nb))
     return path

@@ -5,7 +5,7 @@ A chapter prints its check tables and claim lines for the reader; the book's sta
 (:meth:`infocompress.checks.CheckTable.verify`) or a claim line is made
 (:func:`infocompress.claims.claim_line`) inside a Jupyter kernel, the library therefore also
 *publishes* it: one hidden output in the format of myst-nb's ``glue(name, value,
-display=False)``, whose ``application/json`` payload holds the table's rows or the claim.
+display=False)``, whose JSON payload holds the table's rows or the claim.
 The book reads those payloads from the stored outputs (:func:`read_records`); nothing is
 parsed back from printed text. Outside a kernel (scripts, tests) nothing is published.
 
@@ -16,7 +16,7 @@ is as reproducible as the text beside it; infinities and NaN are stored as the s
 Examples
 --------
 >>> data, meta = bundle("infocompress-claim-1", {"label": "(C1)", "z": -6.123456789})
->>> data["application/papermill.record/application/json"]["z"]
+>>> data["application/papermill.record/application/vnd.infocompress.record+json"]["z"]
 -6.12346
 >>> meta["scrapbook"]["name"]
 'infocompress-claim-1'
@@ -38,7 +38,8 @@ __all__ = ["CHECK_TABLE", "CLAIM", "GLUE_PREFIX", "bundle", "json_safe", "publis
 #: Prefix of the mime types of a hidden glue output (myst-nb's ``glue(..., display=False)``):
 #: myst-nb does not render them, and ``{glue:}`` roles can still refer to them by name.
 GLUE_PREFIX = "application/papermill.record/"
-_JSON = GLUE_PREFIX + "application/json"
+# a JSON payload: nbformat admits structured data only under application/...json types
+_JSON = GLUE_PREFIX + "application/vnd.infocompress.record+json"
 _TEXT = GLUE_PREFIX + "text/plain"
 #: Name prefix of the record of a verified check table.
 CHECK_TABLE = "infocompress-check-table"
