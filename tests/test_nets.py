@@ -682,17 +682,3 @@ def test_training_does_not_depend_on_the_cpus_vector_extensions():
     if torch.backends.cpu.get_cpu_capability() == "AVX512":
         # and the settings matter: torch's AVX-512 kernels give other networks
         assert _hash_in_subprocess() != a
-
-
-def test_worker_restart_warning_is_hidden_and_others_are_not():
-    import warnings as w
-
-    from infocompress.training import _LOKY_RESTART, _tolerate_worker_restarts
-
-    with w.catch_warnings(record=True) as seen:
-        w.simplefilter("always")
-        with _tolerate_worker_restarts():
-            w.warn(_LOKY_RESTART + ". This can be caused by a memory leak.", UserWarning,
-                   stacklevel=1)
-            w.warn("something else", UserWarning, stacklevel=1)
-    assert [str(x.message) for x in seen] == ["something else"]

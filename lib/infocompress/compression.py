@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ._parallel import run_tasks
 from ._validation import (
     ArrayLike,
     Instance,
@@ -402,14 +403,11 @@ def compression_sweep(models, n_clusters, data, *, method="kmeans", beta=0.0, bl
     args = [(models[m], m, None if hessians is None else hessians[m], seeds[m])
             for m in range(len(models))]
     if dev.type == "cpu":
-        import joblib
-
-        tasks = (joblib.delayed(_sweep_member)(mdl, m, h, seed, ks, sets, settings,
-                                               per_sample, "cpu")
-                 for mdl, m, h, seed in args)
-        runner = joblib.Parallel(n_jobs=n_jobs, return_as="generator")
-        results = list(progress_bar(runner(tasks), desc=f"{method} K={ks}",
-                                    total=len(models), progress=progress))
+        results = run_tasks(_sweep_member,
+                            ((mdl, m, h, seed, ks, sets, settings, per_sample, "cpu")
+                             for mdl, m, h, seed in args),
+                            total=len(models), n_jobs=n_jobs, desc=f"{method} K={ks}",
+                            progress=progress)
     else:
         results = [_sweep_member(mdl, m, h, seed, ks, sets, settings, per_sample, dev)
                    for mdl, m, h, seed in progress_bar(args, desc=f"{method} K={ks}",
@@ -450,9 +448,8 @@ def _sweep_member(model, m, hessian, seed, ks, sets, settings, per_sample, devic
             res, samples = {}, {}
             for name, (xt, yt) in tensors.items():
                 if name in per_sample:
-                    losses = _per_sample_losses(mdl, xt, yt, dev)
+                    losses, acc = _per_sample_losses(mdl, xt, yt, dev, with_accuracy=True)
                     samples[name] = losses
-                    acc = _evaluate(mdl, xt, yt, dev, 4096)["accuracy"]
                     res[name] = {"loss": float(losses.mean()), "accuracy": acc}
                 else:
                     res[name] = _evaluate(mdl, xt, yt, dev, 4096)

@@ -72,6 +72,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, grad, jacrev, vmap
 
+from ._parallel import run_tasks
 from ._validation import (
     ArrayLike,
     Integer,
@@ -93,7 +94,6 @@ from .models import (
     quantizable_parameters,
 )
 from .progress import progress_bar
-from .training import _tolerate_worker_restarts
 
 __all__ = [
     "CURVATURE_ALGORITHMS",
@@ -576,14 +576,11 @@ def ensemble_hessians(models, x, y, subsets=None, *, method="gauss_newton", devi
         return slice(None) if subsets is None else subsets[m]
 
     if dev.type == "cpu":
-        import joblib
-
-        tasks = (joblib.delayed(_hessian_member)(models[m], x_np[rows(m)], y_np[rows(m)],
-                                                 method, "cpu") for m in range(len(models)))
-        runner = joblib.Parallel(n_jobs=n_jobs, return_as="generator")
-        with _tolerate_worker_restarts():
-            out = list(progress_bar(runner(tasks), desc="Hessian diagonals",
-                                    total=len(models), progress=progress))
+        out = run_tasks(_hessian_member,
+                        ((models[m], x_np[rows(m)], y_np[rows(m)], method, "cpu")
+                         for m in range(len(models))),
+                        total=len(models), n_jobs=n_jobs, desc="Hessian diagonals",
+                        progress=progress)
     else:
         out = [_hessian_member(models[m], x_np[rows(m)], y_np[rows(m)], method, dev)
                for m in progress_bar(range(len(models)), desc="Hessian diagonals",

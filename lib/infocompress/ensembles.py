@@ -306,13 +306,14 @@ class Ensemble:
         list of dict
             One ``{parameter name: float tensor}`` per model.
         """
-        from . import cache, curvature, models, training
+        from . import _parallel, cache, curvature, models
 
         key = {"what": "hessians", "ensemble": cache.key_digest(self.key), "method": method,
                "normalize": bool(normalize),
                "source": cache.source_digest(
                    curvature, models.quantizable_parameters, models._portable,
-                   models._OneThread, training._tolerate_worker_restarts)}
+                   models._OneThread, _parallel.run_tasks,
+                   _parallel.tolerate_worker_restarts)}
 
         def compute():
             hs = curvature.ensemble_hessians(self.models, self.x_pool, self.y_pool, self.subsets,
@@ -365,7 +366,7 @@ class Ensemble:
         key = {"what": "sweep", "ensemble": cache.key_digest(self.key), "n_clusters": ks,
                "importance": importance, "val": bool(val), **settings,
                "source": cache.source_digest(
-                   kmeans, kmeans1d, coding, compression, models._evaluate,
+                   kmeans, kmeans1d, coding, compression, models._evaluate, models._forward,
                    models._per_sample_losses, models._portable, models._OneThread)}
 
         def compute():

@@ -78,6 +78,7 @@ from torch import nn
 from torch.func import functional_call
 
 from . import curvature, models
+from ._parallel import run_tasks
 from ._validation import (
     HasAttrs,
     Instance,
@@ -92,7 +93,6 @@ from ._validation import (
     check_int,
     validate_params,
 )
-from .progress import progress_bar
 
 __all__ = [
     "ALGORITHMS",
@@ -951,8 +951,6 @@ def compare_objectives(models, data, *, kinds=("baseline", "fisher", "gradient",
     >>> res["fisher"]["quantize"]["per_sample"]["test"].shape
     (1, 2, 10)
     """
-    import joblib
-
     models = list(models)
     if not models:
         raise ValueError("models must hold at least one model")
@@ -990,12 +988,12 @@ def compare_objectives(models, data, *, kinds=("baseline", "fisher", "gradient",
         n_jobs = check_int(n_jobs, "n_jobs")
     settings = dict(kinds=kinds, ratios=ratios, ks=ks, fisher_kinds=fisher_kinds,
                     fisher_samples=fisher_samples, init=init, max_iter=max_iter)
-    tasks = (joblib.delayed(_compare_member)(
-        models[m], x_pool[subsets[m]], y_pool[subsets[m]], x_test, y_test,
-        None if hessians is None else hessians[m], settings) for m in range(len(models)))
-    runner = joblib.Parallel(n_jobs=n_jobs, return_as="generator")
-    members = list(progress_bar(runner(tasks), desc="compressing", total=len(models),
-                                progress=progress))
+    members = run_tasks(_compare_member,
+                        ((models[m], x_pool[subsets[m]], y_pool[subsets[m]], x_test, y_test,
+                          None if hessians is None else hessians[m], settings)
+                         for m in range(len(models))),
+                        total=len(models), n_jobs=n_jobs, desc="compressing",
+                        progress=progress)
     original = {"loss": {q: np.array([r["orig"]["loss"][q] for r in members])
                          for q in ("train", "test")},
                 "accuracy": {q: np.array([r["orig"]["acc"][q] for r in members])

@@ -17,17 +17,16 @@ run with one thread each.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import math
 import numbers
-import warnings
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ._parallel import run_tasks
 from ._validation import (
     ArrayLike,
     Integer,
@@ -379,13 +378,10 @@ def train_ensemble(make_model, n_models, x, y, *, subset_fraction=None, subset_s
             hist = _fit(models[m], xs, ys, settings, seeds[m])
             results.append((None, hist.numpy(), float("nan")))
     else:
-        import joblib
-
-        tasks = (joblib.delayed(_train_member)(models[m], x_np[subsets[m]], y_np[subsets[m]],
-                                               settings, seeds[m]) for m in range(n_models))
-        runner = joblib.Parallel(n_jobs=n_jobs, return_as="generator")
-        results = list(progress_bar(runner(tasks), desc=desc, total=n_models,
-                                    progress=progress))
+        results = run_tasks(_train_member,
+                            ((models[m], x_np[subsets[m]], y_np[subsets[m]], settings, seeds[m])
+                             for m in range(n_models)),
+                            total=n_models, n_jobs=n_jobs, desc=desc, progress=progress)
         for mdl, (state, _, _) in zip(models, results, strict=True):
             mdl.load_state_dict(state)
     out = (models, subsets.astype(np.int64))
@@ -439,8 +435,6 @@ def continue_training(models, x, y, subsets, *, epochs, batch_size, lr, weight_d
     >>> len(more), more[0] is base[0]
     (2, False)
     """
-    import joblib
-
     models = list(models)
     if not models:
         raise ValueError("models must hold at least one model")
@@ -459,11 +453,11 @@ def continue_training(models, x, y, subsets, *, epochs, batch_size, lr, weight_d
     y_np = yt.numpy()
     seeds = [int(s) for s in as_generator(rng).integers(2**62, size=len(models))]
     copies = [copy.deepcopy(m).cpu() for m in models]
-    tasks = (joblib.delayed(_train_member)(copies[m], x_np[sub[m]], y_np[sub[m]], settings,
-                                           seeds[m]) for m in range(len(models)))
-    runner = joblib.Parallel(n_jobs=n_jobs, return_as="generator")
-    results = list(progress_bar(runner(tasks), desc=f"training {len(models)} models further",
-                                total=len(models), progress=progress))
+    results = run_tasks(_train_member,
+                        ((copies[m], x_np[sub[m]], y_np[sub[m]], settings, seeds[m])
+                         for m in range(len(models))),
+                        total=len(models), n_jobs=n_jobs,
+                        desc=f"training {len(models)} models further", progress=progress)
     for mdl, orig, (state, _, _) in zip(copies, models, results, strict=True):
         mdl.load_state_dict(state)
         mdl.train(orig.training)
@@ -528,22 +522,3 @@ def complement_subsets(subsets, n):
     if np.any(counts != n - sub.shape[1]):
         raise ValueError("subsets rows must not repeat an index")
     return np.nonzero(mask)[1].reshape(sub.shape[0], -1).astype(np.int64)
-
-
-#: The warning loky emits when it replaced a worker process (its guard against memory
-#: growth restarts a worker whose memory grew by a few hundred MB) while jobs were queued.
-_LOKY_RESTART = "A worker stopped while some jobs were given to the executor"
-
-
-@contextlib.contextmanager
-def _tolerate_worker_restarts():
-    """Hide loky's warning about a replaced worker process.
-
-    The replacement worker runs the queued jobs, so the results are complete and do not
-    depend on it; the warning would only appear on stderr of a cold run (and not of a warm
-    one), so executing a chapter twice would print different things. Any other warning is
-    shown as usual.
-    """
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=_LOKY_RESTART, category=UserWarning)
-        yield

@@ -358,9 +358,7 @@ def compare_methods_ensemble(models, x_pool, y_pool, subsets, x_test, y_test, ta
     >>> res["labels"], res["loss"]["test"].shape, res["per_sample"]["test"].shape
     ([('q2', 'DC'), ('q2', 'DC + retraining'), ('q2', 'LC')], (3, 2), (3, 2, 20))
     """
-    import joblib
-
-    from ..progress import progress_bar
+    from .._parallel import run_tasks
 
     models = list(models)
     if not models:
@@ -382,13 +380,12 @@ def compare_methods_ensemble(models, x_pool, y_pool, subsets, x_test, y_test, ta
     seeds = as_generator(rng).integers(2**62, size=(len(models), len(names)))
     test = (np.asarray(x_test, dtype=np.float32), np.asarray(y_test))
     jobs = [(m, t) for m in range(len(models)) for t in range(len(names))]
-    calls = (joblib.delayed(_job)(models[m], (np.asarray(x_pool[sub[m]], dtype=np.float32),
-                                              np.asarray(y_pool[sub[m]])),
-                                  test, tasks[names[t]], int(seeds[m, t]), kwargs)
+    calls = ((models[m], (np.asarray(x_pool[sub[m]], dtype=np.float32),
+                          np.asarray(y_pool[sub[m]])),
+              test, tasks[names[t]], int(seeds[m, t]), kwargs)
              for m, t in jobs)
-    runner = joblib.Parallel(n_jobs=n_jobs, return_as="generator")
-    outs = list(progress_bar(runner(calls), desc="LC, DC and retraining", total=len(jobs),
-                             progress=progress))
+    outs = run_tasks(_job, calls, total=len(jobs), n_jobs=n_jobs,
+                     desc="LC, DC and retraining", progress=progress)
     by = {(m, t): o for (m, t), o in zip(jobs, outs, strict=True)}
     return _assemble(by, names, len(models))
 
@@ -493,10 +490,8 @@ def compare_methods_cached(ensemble, networks, tasks, *, rng=None, n_jobs=-1, pr
     ...
     ValueError: ensemble must be an infocompress.ensembles.Ensemble, got None
     """
-    import joblib
-
     from .. import cache
-    from ..progress import progress_bar
+    from .._parallel import run_tasks
     from . import algorithm, torch_step
     from . import compression as comp_mod
 
@@ -525,14 +520,12 @@ def compare_methods_cached(ensemble, networks, tasks, *, rng=None, n_jobs=-1, pr
                "seed": seed, "settings": settings, "source": source}
         sub = np.asarray(ensemble.subsets[m])
         ss = np.random.SeedSequence(seed, spawn_key=(m, t))
-        return joblib.delayed(_cached_job)(
-            ensemble.models[m], (np.asarray(ensemble.x_pool[sub], dtype=np.float32),
-                                 np.asarray(ensemble.y_pool[sub])),
-            test, names[t], tasks[names[t]], ss, kwargs, key)
+        return (ensemble.models[m], (np.asarray(ensemble.x_pool[sub], dtype=np.float32),
+                                     np.asarray(ensemble.y_pool[sub])),
+                test, names[t], tasks[names[t]], ss, kwargs, key)
 
-    runner = joblib.Parallel(n_jobs=n_jobs, return_as="generator")
-    outs = list(progress_bar(runner(call(i, t) for i, t in jobs),
-                             desc="LC, DC and retraining", total=len(jobs), progress=progress))
+    outs = run_tasks(_cached_job, (call(i, t) for i, t in jobs), total=len(jobs),
+                     n_jobs=n_jobs, desc="LC, DC and retraining", progress=progress)
     by = {(i, t): o for (i, t), o in zip(jobs, outs, strict=True)}
     result = _assemble(by, names, len(nets_))
     result["networks"] = np.asarray(nets_)
