@@ -11,9 +11,10 @@ there, and the expected z with the chapter's number of networks,
 number of networks). The chapter asserts significance for the claims with an expected z of at
 least 10 in the claimed direction (``tests/test_lc_pilot.py``).
 
-The experiment (compressions, settings, claims) is read from the chapter: the script executes
-the notebook's first three code cells (imports, the ensemble, the settings), so pilot and
-chapter cannot drift apart. The per-network results are cached like the chapter's.
+The experiment (compressions, settings, claims, number of networks) comes from the library
+module the chapter imports it from, :mod:`infocompress.lc.mnist_experiment`, so pilot and
+chapter cannot drift apart; the ensemble is the chapter's (the MLP ensemble loaded with the
+seed of the chapter's first cell). The per-network results are cached like the chapter's.
 
 Usage, from the repository root (464 s on two cores shared with other jobs, from a cold cache;
 seconds when the per-network results are cached)::
@@ -29,28 +30,13 @@ import argparse
 import os
 import time
 
-import nbformat
 import numpy as np
 
-from benchmarks._common import ROOT, log, machine_info, write_json
+from benchmarks._common import log, machine_info, write_json
 
-NOTEBOOK = ROOT / "notebooks" / "lc_neural_net.ipynb"
 PILOT_SEED = 987_654_321  # not the chapter's seed, not derived from it
-
-
-def chapter_namespace() -> dict:
-    """Run the chapter's setup cells (imports, ensemble, settings) and return their names."""
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    code = [c.source for c in nb.cells if c.cell_type == "code"]
-    setup = next(i for i, c in enumerate(code) if "LC_SETTINGS =" in c)
-    ns: dict = {}
-    cwd = os.getcwd()
-    os.chdir(NOTEBOOK.parent)
-    try:
-        exec(compile("\n\n".join(code[:setup + 1]), str(NOTEBOOK), "exec"), ns)  # noqa: S102
-    finally:
-        os.chdir(cwd)
-    return ns
+#: The seed of the chapter's generator (its first cell), from which it loads the ensemble.
+CHAPTER_SEED = 20210813
 
 
 def main(argv=None) -> None:
@@ -61,17 +47,20 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     os.environ.setdefault("INFOCOMPRESS_QUIET", "1")
     os.environ.setdefault("MPLBACKEND", "Agg")
-    ns = chapter_namespace()
-    lc, ens = ns["lc"], ns["ens"]
-    n_chapter = args.chapter_networks or ns["N_NETWORKS"]
+    from infocompress import ensembles, lc
+    from infocompress.lc import mnist_experiment as experiment
+
+    ens = ensembles.load_ensemble(ensembles.AUTHORS_MLP,
+                                  rng=np.random.default_rng(CHAPTER_SEED))
+    n_chapter = args.chapter_networks or experiment.N_NETWORKS
     networks = list(range(ens.n_models - args.pilot_networks, ens.n_models))
     assert not set(networks) & set(range(n_chapter)), "pilot and chapter networks overlap"
     t0 = time.perf_counter()
-    res = lc.compare_methods_cached(ens, networks, ns["TASKS"], rng=PILOT_SEED, n_jobs=-1,
-                                    **ns["LC_SETTINGS"])
+    res = lc.compare_methods_cached(ens, networks, experiment.tasks(ens.models[0]),
+                                    rng=PILOT_SEED, n_jobs=-1, **experiment.lc_settings())
     log(f"lc pilot: {len(networks)} networks in {time.perf_counter() - t0:.0f} s")
     rows = {}
-    for name, (a, b, q, sign) in ns["CLAIMS"].items():
+    for name, (a, b, q, sign) in experiment.CLAIMS.items():
         e = lc.pooled_change(res, a, b, q)
         rows[name] = {"a": a, "b": b, "quantity": q, "sign": sign, "mean": e["mean"],
                       "se": e["se"], "z": e["z"],

@@ -547,6 +547,13 @@ def select_beta(models, hessians, x, y, val_subsets, n_clusters, betas, *, block
         raise ValueError(f"betas must be a non-empty 1-D sequence of finite values >= 0, "
                          f"got {betas}")
     k = check_int(n_clusters, "n_clusters", low=1)
+    sub, n_pool = np.asarray(val_subsets), int(np.shape(x)[0]) if np.ndim(x) else 0
+    if sub.ndim != 2 or sub.shape[0] != len(models) or not np.issubdtype(sub.dtype, np.integer) \
+            or (sub.size and (sub.min() < 0 or sub.max() >= n_pool)):
+        raise ValueError(f"val_subsets must be integers of shape ({len(models)}, k) indexing the "
+                         f"{n_pool} images of x, got an array of shape {sub.shape} and dtype "
+                         f"{sub.dtype}" + (f" with values in [{sub.min()}, {sub.max()}]"
+                                           if sub.size and sub.dtype.kind in "iu" else ""))
     gen = as_generator(rng)
     val = np.empty((betas.size, len(models)))
     for i in progress_bar(range(betas.size), desc="beta by validation", progress=progress):

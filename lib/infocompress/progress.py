@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 
-from ._validation import Integer, Options, validate_params
+from ._validation import Integer, Options, Real, validate_params
 
 __all__ = ["progress_bar", "progress_enabled"]
 
@@ -48,7 +48,7 @@ def progress_enabled(progress=None) -> bool:
     return all(os.environ.get(var, "") in _FALSE_VALUES for var in _QUIET_VARIABLES)
 
 
-@validate_params(total=Options(None, Integer(low=0)))
+@validate_params(total=Options(None, Integer(low=0)), delay=Real(low=0))
 def progress_bar(iterable=None, *, total=None, desc=None, progress=None, delay=2.0,
                  **kwargs):
     """Wrap an iterable in a text progress bar, or return it unchanged when quiet.

@@ -132,6 +132,11 @@ class _Groups:
             arrays = {None: as_finite_array(w_ref, "w_ref")}
         if not self.keys:
             raise ValueError("w_ref must contain at least one parameter group")
+        for k, a in arrays.items():
+            if a.size == 0:
+                where = "" if k is None else f"[{k!r}]"
+                raise ValueError(f"w_ref{where} is empty: every parameter group needs at least "
+                                 "one weight")
         self.w_ref = arrays
         self.shapes = {k: a.shape for k, a in arrays.items()}
 
