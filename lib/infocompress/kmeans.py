@@ -1326,28 +1326,36 @@ _USE_NUMBA = True
 _COMPILED: dict = {}
 
 
-def _jit(name):
-    """The numba-compiled module function ``name``, or None without numba (or when
-    ``_USE_NUMBA`` is False).
+def _compile(namespace, compiled, name, helpers=(), *, always=False):
+    """The numba-compiled function ``namespace[name]``, memoised in the dict ``compiled``.
 
-    Compiled on first use (``cache=True`` keeps the machine code in ``__pycache__`` for
-    later processes), never at import time.
+    The functions named in ``helpers`` are made callable from compiled code
+    (``register_jitable``) before the first compilation. Returns None when numba is not
+    installed, or when ``_USE_NUMBA`` is False (unless ``always``). Compiled on first use
+    (``cache=True`` keeps the machine code in ``__pycache__`` for later processes), never at
+    import time. :mod:`infocompress.kmeans1d` compiles its kernels through it too.
     """
-    if not _USE_NUMBA:
+    if not (_USE_NUMBA or always):
         return None
-    if name not in _COMPILED:
+    if name not in compiled:
         try:
             import numba
             from numba.extending import register_jitable
         except ImportError:
-            _COMPILED[name] = None
+            compiled[name] = None
         else:
-            if "_helpers" not in _COMPILED:
-                for helper in _JIT_HELPERS:
-                    register_jitable(globals()[helper])
-                _COMPILED["_helpers"] = True
-            _COMPILED[name] = numba.njit(cache=True, nogil=True)(globals()[name])
-    return _COMPILED[name]
+            if helpers and "_helpers" not in compiled:
+                for helper in helpers:
+                    register_jitable(namespace[helper])
+                compiled["_helpers"] = True
+            compiled[name] = numba.njit(cache=True, nogil=True)(namespace[name])
+    return compiled[name]
+
+
+def _jit(name):
+    """The numba-compiled module function ``name``, or None without numba (or when
+    ``_USE_NUMBA`` is False); see :func:`_compile`."""
+    return _compile(globals(), _COMPILED, name, _JIT_HELPERS)
 
 
 def _run_scalar(W, H, C0, beta, max_iter, tol, diameter="squared"):

@@ -299,19 +299,9 @@ _COMPILED: dict = {}
 
 
 def _compiled_kernel():
-    """The numba-compiled ``_segments_smawk``, or None when numba is not installed.
-
-    Compiled on first use (``cache=True`` keeps the machine code in ``__pycache__`` for
-    later processes), never at import time.
-    """
-    if "smawk" not in _COMPILED:
-        try:
-            import numba
-        except ImportError:
-            _COMPILED["smawk"] = None
-        else:
-            _COMPILED["smawk"] = numba.njit(cache=True, nogil=True)(_segments_smawk)
-    return _COMPILED["smawk"]
+    """The numba-compiled ``_segments_smawk``, or None when numba is not installed (compiled
+    whatever ``infocompress.kmeans._USE_NUMBA`` says)."""
+    return _kmeans._compile(globals(), _COMPILED, "_segments_smawk", always=True)
 
 
 def _segments_default(x, wts, K):
@@ -580,17 +570,4 @@ def optimal_kmeans_1d_batch(W, n_clusters, *, h=None) -> KMeansResult:
 def _jit(name):
     """The numba-compiled ``_optimal_rows`` (with ``_segments_smawk`` compiled into it), or
     None without numba or when ``infocompress.kmeans._USE_NUMBA`` is False."""
-    if not _kmeans._USE_NUMBA:
-        return None
-    if name not in _COMPILED:
-        try:
-            import numba
-            from numba.extending import register_jitable
-        except ImportError:
-            _COMPILED[name] = None
-        else:
-            if "_helpers" not in _COMPILED:
-                register_jitable(_segments_smawk)
-                _COMPILED["_helpers"] = True
-            _COMPILED[name] = numba.njit(cache=True, nogil=True)(globals()[name])
-    return _COMPILED[name]
+    return _kmeans._compile(globals(), _COMPILED, name, ("_segments_smawk",))

@@ -490,7 +490,7 @@ def compare_methods_cached(ensemble, networks, tasks, *, rng=None, n_jobs=-1, pr
     ...
     ValueError: ensemble must be an infocompress.ensembles.Ensemble, got None
     """
-    from .. import cache
+    from .. import cache, kmeans, kmeans1d
     from .._parallel import run_tasks
     from . import algorithm, torch_step
     from . import compression as comp_mod
@@ -508,8 +508,10 @@ def compare_methods_cached(ensemble, networks, tasks, *, rng=None, n_jobs=-1, pr
     seed = int(as_generator(rng).integers(2**62))
     settings = {k: (np.asarray(v).tolist() if isinstance(v, np.ndarray) else v)
                 for k, v in kwargs.items()}
+    # the code that determines a result: the experiment, the LC loop, the C steps (and the
+    # k-means they call) and the torch L step
     source = cache.source_digest(compare_methods, _job, _metrics, is_feasible, algorithm,
-                                 comp_mod, torch_step)
+                                 comp_mod, kmeans, kmeans1d, torch_step)
     test = (np.asarray(ensemble.x_test, dtype=np.float32), np.asarray(ensemble.y_test))
     jobs = [(i, t) for i in range(len(nets_)) for t in range(len(names))]
 
