@@ -682,3 +682,32 @@ def test_training_does_not_depend_on_the_cpus_vector_extensions():
     if torch.backends.cpu.get_cpu_capability() == "AVX512":
         # and the settings matter: torch's AVX-512 kernels give other networks
         assert _hash_in_subprocess() != a
+
+
+def test_evaluations_in_row_chunks_equal_one_forward_pass():
+    # models._forward splits an evaluation into chunks of _FORWARD_ROWS rows (faster for
+    # convolutions); every layer treats rows independently, so the logits, losses and
+    # accuracies are those of a single forward pass over all rows
+    import torch.nn.functional as F
+
+    from infocompress import models
+
+    gen = np.random.default_rng(3)
+    n = 2 * models._FORWARD_ROWS + 37
+    for net, shape in ((models.make_convnet(in_shape=(28, 28), channels=(6, 16),
+                                            hidden=(120, 84), kernel_size=5, rng=0), (28, 28)),
+                       (models.make_mlp((32,), rng=0), (8, 8))):
+        x = gen.normal(size=(n, *shape)).astype(np.float32)
+        y = gen.integers(0, 10, size=n)
+        net.eval()
+        with torch.no_grad():  # one pass, with the library's kernels (models._portable)
+            whole = models._portable(net)(torch.from_numpy(x))
+        assert torch.equal(torch.from_numpy(models.predict_logits(net, x)).float(), whole)
+        losses, acc = models._per_sample_losses(net, torch.from_numpy(x), torch.from_numpy(y),
+                                                torch.device("cpu"), with_accuracy=True)
+        ref = F.cross_entropy(whole, torch.from_numpy(y), reduction="none").double().numpy()
+        assert np.array_equal(losses, ref)
+        assert acc == float((whole.argmax(1).numpy() == y).mean())
+        r = models.evaluate(net, x, y)
+        total = float(F.cross_entropy(whole, torch.from_numpy(y), reduction="sum").double())
+        assert r["loss"] == total / n and r["accuracy"] == acc

@@ -491,11 +491,12 @@ def evaluate(model, x, y, *, device="cpu", batch_size=4096):
     return _evaluate(model, xt, yt, dev, batch_size)
 
 
-#: Rows per forward pass inside an evaluation. ATen's convolutions run about 1.5 times
-#: faster on a few hundred images than on thousands (measured on the LeNet of
-#: :data:`infocompress.ensembles.AUTHORS_CONVNET`: 0.13 s against 0.19 s for 2,000 images on
-#: one core), and every layer of these networks treats the rows independently, so the logits
-#: are the same.
+#: Rows per forward pass inside an evaluation. ATen's convolutions run faster on a few hundred
+#: images than on thousands (measured on the LeNet of
+#: :data:`infocompress.ensembles.AUTHORS_CONVNET` with the library's kernels, see
+#: :func:`_portable`: 0.36 s against 0.62 s for 2,000 images on one core), and every layer of
+#: these networks treats the rows independently, so the logits are the same bits
+#: (``tests/test_nets.py``).
 _FORWARD_ROWS = 256
 
 
