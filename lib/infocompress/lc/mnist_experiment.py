@@ -2,7 +2,7 @@
 
 The chapter (``notebooks/lc_neural_net.ipynb``) compares LC, direct compression (DC) and DC
 followed by retraining on the first :data:`N_NETWORKS` networks of the practice part's MLP
-ensemble (:data:`infocompress.ensembles.AUTHORS_MLP`). Its power pilot
+ensemble (``infocompress.ensembles.AUTHORS_MLP``). Its power pilot
 (``benchmarks/lc_power_pilot.py``) runs the same experiment on other networks of the ensemble
 to decide, before the chapter runs, which claims it has the power to settle. Both import the
 compressions, the LC settings and the claims from this module, so the pilot cannot drift from
@@ -41,7 +41,7 @@ PRUNE_FRACTION = 0.02
 N_NETWORKS = 6
 
 #: The chapter's claims: name -> (method a, method b, quantity, claimed sign of a - b), with
-#: the methods of :data:`infocompress.lc.METHODS` or ``"reference"`` (the uncompressed
+#: the methods of ``infocompress.lc.METHODS`` or ``"reference"`` (the uncompressed
 #: network) and the quantities of :func:`infocompress.lc.pooled_change`.
 CLAIMS = {
     "L1": ("LC", "DC", "train", -1),
@@ -65,7 +65,7 @@ def tasks(model) -> dict:
     Parameters
     ----------
     model : torch.nn.Module
-        A network of :data:`infocompress.ensembles.AUTHORS_MLP` (only its weight shapes are
+        A network of ``infocompress.ensembles.AUTHORS_MLP`` (only its weight shapes are
         read).
 
     Returns
@@ -89,7 +89,7 @@ def lc_settings() -> dict:
 
     Six values of mu from 1e-2 growing by the factor 10**0.8, one epoch of SGD per L step
     with the recipe the networks were trained with (step, momentum, weight decay and batch
-    size of :data:`infocompress.ensembles.AUTHORS_MLP`); retraining gets the same number of
+    size of ``infocompress.ensembles.AUTHORS_MLP``); retraining gets the same number of
     epochs with Adam at step 1e-3. A new dict on every call.
     """
     r = AUTHORS_MLP
